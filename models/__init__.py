@@ -1,0 +1,1 @@
+"""Models of the research papers, written against the public symgraph API."""

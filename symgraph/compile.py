@@ -1,0 +1,163 @@
+"""function(): turn symbolic outputs, updates and givens into a compiled callable."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from symgraph.config import config
+from symgraph.errors import CallError, MissingInputError, SymgraphTypeError, SymgraphValueError
+from symgraph.fgraph import FunctionGraph
+from symgraph.graph import Constant, Variable, as_variable, clone_replace, graph_inputs
+from symgraph.ops.elemwise import cast
+from symgraph.shared import SharedVariable
+
+
+def _pairs(arg: Any, what: str) -> list[tuple[Variable, Any]]:
+    if arg is None:
+        return []
+    items = list(arg.items()) if isinstance(arg, Mapping) else list(arg)
+    for item in items:
+        if not (isinstance(item, tuple | list) and len(item) == 2):
+            raise SymgraphValueError(f"{what} must be a dict or a list of (variable, value) pairs, got {item!r}")
+    return [tuple(item) for item in items]
+
+
+def _check_updates(updates: list[tuple[Variable, Any]]) -> list[tuple[SharedVariable, Variable]]:
+    seen: set[int] = set()
+    checked = []
+    for var, value in updates:
+        if not isinstance(var, SharedVariable):
+            raise SymgraphTypeError(f"updates: {var!r} is not a shared variable")
+        if id(var) in seen:
+            raise SymgraphValueError(f"updates: {var!r} is updated twice")
+        seen.add(id(var))
+        value = as_variable(value)
+        if value.dtype != var.dtype:
+            if not np.can_cast(value.dtype, var.dtype, "same_kind"):
+                raise SymgraphTypeError(f"updates: {var!r} is {var.dtype} but its update is {value.dtype}")
+            value = cast(value, var.dtype)
+        if value.ndim != var.ndim or not all(
+            a is None or b is None or a == b for a, b in zip(var.type.shape, value.type.shape)
+        ):
+            raise SymgraphTypeError(f"updates: {var!r} has type {var.type} but its update has {value.type}")
+        checked.append((var, value))
+    return checked
+
+
+def _check_givens(givens: list[tuple[Variable, Any]]) -> dict[Variable, Variable]:
+    out = {}
+    for old, new in givens:
+        if not isinstance(old, Variable):
+            raise SymgraphTypeError(f"givens: key {old!r} is not a variable")
+        new = as_variable(new, dtype=old.dtype if not isinstance(new, Variable) else None)
+        if new.dtype != old.dtype or new.ndim != old.ndim:
+            raise SymgraphTypeError(f"givens: {old!r} of type {old.type} cannot be replaced by {new.type}")
+        out[old] = new
+    return out
+
+
+class Function:
+    """A compiled graph: call it with positional or keyword inputs; updates are written back after."""
+
+    def __init__(self, inputs: list[Variable], outputs: list[Variable], single: bool,
+                 updates: list[tuple[SharedVariable, Variable]], givens: dict[Variable, Variable],
+                 backend: str, allow_input_downcast: bool) -> None:  # fmt: skip
+        self.inputs = inputs
+        self.single = single
+        self.allow_input_downcast = allow_input_downcast
+        targets = clone_replace(outputs + [v for _, v in updates], givens) if givens else outputs + [
+            v for _, v in updates
+        ]
+        explicit = {id(v) for v in inputs}
+        self.shared = []
+        for var in graph_inputs(targets):
+            if isinstance(var, SharedVariable):
+                if id(var) not in explicit:
+                    self.shared.append(var)
+            elif not isinstance(var, Constant) and id(var) not in explicit:
+                where = f" (created at {var.created_at})" if var.created_at else ""
+                raise MissingInputError(
+                    f"function() needs a value for {var!r}{where}: add it to the inputs or to givens"
+                )
+        self.update_vars = [var for var, _ in updates]
+        self.n_outputs = len(outputs)
+        self.fgraph = FunctionGraph(inputs + self.shared, targets)
+        self.backend = backend
+        self.thunk = _backend(backend).compile(self.fgraph)
+        self._positions = {v.name: i for i, v in enumerate(inputs) if v.name}
+
+    def _arguments(self, args: tuple, kwargs: dict) -> list[Any]:
+        if len(args) > len(self.inputs):
+            raise CallError(f"expected at most {len(self.inputs)} inputs, got {len(args)}")
+        values: list[Any] = list(args) + [_MISSING] * (len(self.inputs) - len(args))
+        for key, value in kwargs.items():
+            if key not in self._positions:
+                raise CallError(f"unexpected keyword input {key!r}; named inputs: {sorted(self._positions)}")
+            pos = self._positions[key]
+            if values[pos] is not _MISSING:
+                raise CallError(f"input {key!r} given twice")
+            values[pos] = value
+        for i, value in enumerate(values):
+            if value is _MISSING:
+                raise CallError(f"missing value for input {i} ({self.inputs[i]!r})")
+        return [
+            var.type.filter(v, name=f"input {i} ({var.name or var.type})", allow_downcast=self.allow_input_downcast)
+            for i, (var, v) in enumerate(zip(self.inputs, values))
+        ]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> np.ndarray | list[np.ndarray]:
+        values = self._arguments(args, kwargs)
+        values += [var.get_value(borrow=True) for var in self.shared]
+        results = self.thunk(values)
+        outputs, new_values = results[: self.n_outputs], results[self.n_outputs :]
+        for var, value in zip(self.update_vars, new_values):  # after the call: a failure changed nothing
+            var.set_value(value, borrow=True)
+        outputs = [o.copy() if any(o is v for v in values) else o for o in outputs]
+        return outputs[0] if self.single else outputs
+
+    @property
+    def source(self) -> str | None:
+        """Generated source code, for backends that generate code."""
+        return getattr(self.thunk, "source", None)
+
+    def __repr__(self) -> str:
+        return f"Function({len(self.inputs)} inputs, {self.n_outputs} outputs, backend={self.backend!r})"
+
+
+_MISSING = object()
+
+
+def _backend(name: str) -> Any:
+    return importlib.import_module("backends").get_backend(name)
+
+
+def function(inputs: Sequence[Variable], outputs: Variable | Sequence[Variable] | None = None,
+             updates: Any = None, givens: Any = None, backend: str | None = None,
+             allow_input_downcast: bool = False) -> Function:  # fmt: skip
+    """Compile ``outputs`` as a function of ``inputs``.
+
+    ``updates``: dict or pairs (shared variable, new value expression), applied after each call.
+    ``givens``: dict or pairs (variable, replacement) substituted before compiling.
+    ``backend``: a name from the ``backends`` registry (default ``config.backend``).
+    """
+    inputs = list(inputs)
+    for i, var in enumerate(inputs):
+        if not isinstance(var, Variable) or isinstance(var, Constant):
+            raise SymgraphTypeError(f"function() input {i} must be a symbolic variable, got {var!r}")
+        if isinstance(var, SharedVariable):
+            raise SymgraphTypeError(f"function() input {i} is a shared variable; shared values are implicit")
+        if var.owner is not None:
+            raise SymgraphTypeError(f"function() input {i} ({var!r}) is computed by {var.owner.op}; inputs are roots")
+        if any(var is other for other in inputs[:i]):
+            raise SymgraphValueError(f"function() input {i} ({var!r}) is given twice")
+    single = outputs is not None and not isinstance(outputs, list | tuple)
+    outputs = [] if outputs is None else [outputs] if single else list(outputs)
+    outputs = [as_variable(o) for o in outputs]
+    return Function(
+        inputs, outputs, single, _check_updates(_pairs(updates, "updates")),
+        _check_givens(_pairs(givens, "givens")), backend or config.backend, allow_input_downcast,
+    )  # fmt: skip

@@ -1,0 +1,5 @@
+"""placeholder: filled in by its own change."""
+
+
+def one_hot(*args):
+    raise NotImplementedError

@@ -1,0 +1,84 @@
+"""The Op base class: a value object that builds nodes, computes them with NumPy, and knows its shape.
+
+Subclasses are frozen dataclasses, so equal ops compare equal and hash alike (rewrites merge them).
+Differentiation (``vjp``/``jvp``) and backend code generation dispatch on the op's type; both are
+declared here and implemented by later modules without touching every op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import fields
+from typing import Any
+
+import numpy as np
+
+from symgraph.errors import SymgraphTypeError, SymgraphValueError, build_error
+from symgraph.graph import Apply, Variable
+
+ShapeTuple = tuple  # entries: int or int64 scalar Variable
+
+
+class Op:
+    """Base of every operation. Subclasses implement ``make_node`` and ``perform``."""
+
+    #: number of outputs when it does not depend on the inputs (informational)
+    nout: int = 1
+
+    def make_node(self, *inputs: Any) -> Apply:
+        """Check the inputs, infer output types and return the Apply node."""
+        raise NotImplementedError
+
+    def __call__(self, *inputs: Any) -> Variable | list[Variable]:
+        node = self.make_node(*inputs)
+        return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
+
+    def perform(self, node: Apply, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """NumPy reference computation of the node's outputs."""
+        raise NotImplementedError(f"{self} has no reference implementation")
+
+    def infer_shape(self, node: Apply, input_shapes: Sequence[ShapeTuple]) -> list[ShapeTuple]:
+        """Output shapes from input shapes, as tuples of ints and int64 scalar variables."""
+        raise NotImplementedError
+
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """Vector-Jacobian product: gradients of the inputs given those of the outputs."""
+        raise NotImplementedError(f"{self} does not define a gradient")
+
+    def jvp(self, node: Apply, tangents: Sequence[Variable | None]) -> list[Variable | None]:
+        """Jacobian-vector product: tangents of the outputs given those of the inputs."""
+        raise NotImplementedError(f"{self} does not define a forward-mode derivative")
+
+    # -- helpers for subclasses ------------------------------------------------------------
+    def type_error(self, inputs: Sequence[Any], message: str) -> SymgraphTypeError:
+        return build_error(SymgraphTypeError, self, inputs, message)
+
+    def value_error(self, inputs: Sequence[Any], message: str) -> SymgraphValueError:
+        return build_error(SymgraphValueError, self, inputs, message)
+
+    def __str__(self) -> str:
+        props = [f.name for f in fields(self)] if hasattr(self, "__dataclass_fields__") else []
+        if not props:
+            return type(self).__name__
+        return f"{type(self).__name__}{{{', '.join(f'{p}={getattr(self, p)!r}' for p in props)}}}"
+
+
+def normalize_axis(op: Op, inputs: Sequence[Any], axis: int, ndim: int) -> int:
+    """A non-negative axis, or a build error naming the op."""
+    if not isinstance(axis, int | np.integer) or isinstance(axis, bool):
+        raise op.type_error(inputs, f"axis must be an int, got {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise op.value_error(inputs, f"axis {axis} is out of range for {ndim} dimensions")
+    return int(axis) % ndim
+
+
+def normalize_axes(op: Op, inputs: Sequence[Any], axis: Any, ndim: int) -> tuple[int, ...]:
+    """A sorted tuple of distinct non-negative axes (``None`` = all)."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, int | np.integer):
+        axis = (axis,)
+    out = tuple(sorted(normalize_axis(op, inputs, a, ndim) for a in axis))
+    if len(set(out)) != len(out):
+        raise op.value_error(inputs, f"repeated axis in {axis}")
+    return out

@@ -1,0 +1,3 @@
+"""placeholder: filled in by its own change."""
+
+__all__: list[str] = []

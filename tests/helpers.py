@@ -1,0 +1,48 @@
+"""Shared test helpers: evaluate graphs, compare with NumPy, check inferred shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+import symgraph as sg
+
+
+def rand(shape: Sequence[int], dtype: str = "float64", seed: int = 0, low: float = -2.0, high: float = 2.0):
+    """Random data of a dtype: uniform floats, small ints, or booleans."""
+    rng = np.random.default_rng(seed)
+    if dtype == "bool":
+        return rng.random(shape) < 0.5
+    if np.dtype(dtype).kind in "iu":
+        lo = 0 if np.dtype(dtype).kind == "u" else int(low) - 3
+        return rng.integers(lo, int(high) + 4, size=shape).astype(dtype)
+    return rng.uniform(low, high, size=shape).astype(dtype)
+
+
+def evaluate(outputs, givens: dict, backend: str = "python"):
+    """Compile ``outputs`` with the keys of ``givens`` as inputs and call it on the values."""
+    f = sg.function(list(givens), outputs, backend=backend)
+    return f(*givens.values())
+
+
+def assert_op(output, expected, givens: dict, rtol: float = 1e-7, atol: float = 0.0) -> np.ndarray:
+    """Evaluate ``output``: same dtype as ``expected``, same shape, values close; shape inference agrees."""
+    value = evaluate(output, givens)
+    expected = np.asarray(expected)
+    assert value.dtype == expected.dtype, (value.dtype, expected.dtype)
+    assert value.shape == expected.shape, (value.shape, expected.shape)
+    np.testing.assert_allclose(value, expected, rtol=rtol, atol=atol)
+    assert_infer_shape(output, givens)
+    return value
+
+
+def assert_infer_shape(output, givens: dict) -> None:
+    """The symbolic shape of ``output`` evaluates to the shape of its value, and matches its static shape."""
+    value = evaluate(output, givens)
+    for static, actual in zip(output.type.shape, value.shape):
+        assert static is None or static == actual, (output.type, value.shape)
+    dims = [sg.as_tensor_variable(d) for d in sg.symbolic_shape(output)]
+    if dims:
+        inferred = evaluate(dims, givens)
+        assert tuple(int(d) for d in inferred) == value.shape, (inferred, value.shape)
