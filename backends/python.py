@@ -50,8 +50,11 @@ def compile(fgraph: FunctionGraph) -> Callable[[list[np.ndarray]], list[np.ndarr
 
 def _check_result(node, var, value) -> None:
     """The reference backend is the oracle: an op returning the wrong type is a bug, said loudly."""
-    if not isinstance(value, np.ndarray) or value.dtype != var.dtype or value.ndim != var.ndim or any(
-        s is not None and s != n for s, n in zip(var.type.shape, value.shape)
+    if (
+        not isinstance(value, np.ndarray)
+        or value.dtype != var.dtype
+        or value.ndim != var.ndim
+        or any(s is not None and s != n for s, n in zip(var.type.shape, value.shape))
     ):
         got = f"{type(value).__name__} {getattr(value, 'dtype', '')} {np.shape(value)}"
         raise PerformError(f"{node.op}.perform returned {got}, but the node's output type is {var.type}")

@@ -27,6 +27,7 @@ from symgraph.graph import (
 )
 from symgraph.graph import as_variable as as_tensor_variable
 from symgraph.infer_shape import symbolic_shape
+from symgraph.nnet import one_hot
 from symgraph.op import Op
 from symgraph.ops.elemwise import *  # noqa: F403
 from symgraph.ops.indexing import *  # noqa: F403
@@ -35,7 +36,6 @@ from symgraph.ops.reduce import *  # noqa: F403
 from symgraph.ops.shape import *  # noqa: F403
 from symgraph.printing import debugprint, to_dot
 from symgraph.shared import SharedVariable, shared
-from symgraph.nnet import one_hot
 from symgraph.tensor import *  # noqa: F403
 
 __version__ = "0.1.0"

@@ -69,9 +69,9 @@ class Function:
         self.inputs = inputs
         self.single = single
         self.allow_input_downcast = allow_input_downcast
-        targets = clone_replace(outputs + [v for _, v in updates], givens) if givens else outputs + [
-            v for _, v in updates
-        ]
+        targets = (
+            clone_replace(outputs + [v for _, v in updates], givens) if givens else outputs + [v for _, v in updates]
+        )
         explicit = {id(v) for v in inputs}
         self.shared = []
         for var in graph_inputs(targets):
@@ -115,8 +115,8 @@ class Function:
         results = self.thunk(values)
         outputs, new_values = results[: self.n_outputs], results[self.n_outputs :]
         for var, value in zip(self.update_vars, new_values):  # after the call: a failure changed nothing
-            var.set_value(value, borrow=True)
-        outputs = [o.copy() if any(o is v for v in values) else o for o in outputs]
+            var.set_value(_detached(value, values), borrow=True)
+        outputs = [_detached(o, values) for o in outputs]
         return outputs[0] if self.single else outputs
 
     @property
@@ -129,6 +129,11 @@ class Function:
 
 
 _MISSING = object()
+
+
+def _detached(result: np.ndarray, arguments: list[np.ndarray]) -> np.ndarray:
+    """``result``, copied if it may share memory with an argument (inputs and shared storage)."""
+    return result.copy() if any(np.may_share_memory(result, a) for a in arguments) else result
 
 
 def _backend(name: str) -> Any:

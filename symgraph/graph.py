@@ -106,6 +106,7 @@ class Variable:
     __hash__ = object.__hash__  # identity: variables are dictionary keys everywhere
 
     # -- arithmetic --------------------------------------------------------------------
+    # fmt: off
     def __add__(self, other): return _api().add(self, other)
     def __radd__(self, other): return _api().add(other, self)
     def __sub__(self, other): return _api().sub(self, other)
@@ -153,7 +154,8 @@ class Variable:
     def reshape(self, *shape, ndim=None):
         return _api().reshape(self, shape[0] if len(shape) == 1 else shape, ndim=ndim)
     def dimshuffle(self, *pattern):
-        return _api().dimshuffle(self, pattern[0] if len(pattern) == 1 and isinstance(pattern[0], list | tuple) else pattern)
+        single = len(pattern) == 1 and isinstance(pattern[0], list | tuple)
+        return _api().dimshuffle(self, pattern[0] if single else pattern)
     def flatten(self, ndim=1): return _api().flatten(self, ndim)
     def transpose(self, *axes): return _api().transpose(self, axes[0] if len(axes) == 1 else (axes or None))
     def squeeze(self, axis=None): return _api().squeeze(self, axis)

@@ -45,8 +45,11 @@ def test_unary_keep_dtype(name, dtype):
     assert_op(getattr(sg, name)(x), UNARY_KEEP[name](data).astype(dtype), {x: data})
 
 
-@pytest.mark.parametrize("dtype, expected", [("int8", "float32"), ("int16", "float32"), ("int32", "float64"),
-                                             ("int64", "float64"), ("bool", "float32"), ("uint8", "float32")])  # fmt: skip
+UPGRADES = [("int8", "float32"), ("int16", "float32"), ("int32", "float64"), ("int64", "float64"),
+            ("bool", "float32"), ("uint8", "float32")]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype, expected", UPGRADES)
 def test_float_math_on_integers_upgrades(dtype, expected):
     x = sg.vector("x", dtype)
     assert sg.exp(x).dtype == expected and (x / x).dtype == expected
@@ -83,7 +86,7 @@ def test_mixed_dtype_promotion_follows_numpy(da, db):
 
 def test_python_scalars_are_weak():
     x32, i8 = sg.vector("x", "float32"), sg.vector("i", "int8")
-    assert (x32 * 2.0).dtype == "float32" and (2 * x32).dtype == "float32" and (x32 ** 2).dtype == "float32"
+    assert (x32 * 2.0).dtype == "float32" and (2 * x32).dtype == "float32" and (x32**2).dtype == "float32"
     assert (i8 + 1).dtype == "int8" and (i8 + 1.5).dtype == "float64"
     assert (np.float64(2.0) * x32).dtype == "float64"  # NumPy scalars are strong
     with pytest.raises(sg.SymgraphTypeError, match="does not fit in int8"):
