@@ -29,6 +29,7 @@ from symgraph.graph import as_variable as as_tensor_variable
 from symgraph.infer_shape import symbolic_shape
 from symgraph.nnet import one_hot
 from symgraph.op import Op
+from symgraph.ops.alloc import *  # noqa: F403
 from symgraph.ops.elemwise import *  # noqa: F403
 from symgraph.ops.indexing import *  # noqa: F403
 from symgraph.ops.linalg import *  # noqa: F403

@@ -8,7 +8,7 @@ declared here and implemented by later modules without touching every op.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -63,7 +63,23 @@ class Op:
         return f"{type(self).__name__}{{{', '.join(f'{p}={getattr(self, p)!r}' for p in props)}}}"
 
 
-def normalize_axis(op: Op, inputs: Sequence[Any], axis: int, ndim: int) -> int:
+@dataclass(frozen=True)
+class Caller:
+    """A public function's name, standing in for an op in the build errors it raises before any op exists.
+
+    Offers ``type_error`` and ``value_error`` like an op, so ``normalize_axis`` and the length helpers of
+    ``symgraph.ops.lengths`` accept either; the errors name the function (e.g. ``Caller("reshape")``).
+    """
+
+    name: str
+    type_error = Op.type_error
+    value_error = Op.value_error
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def normalize_axis(op: Op | Caller, inputs: Sequence[Any], axis: int, ndim: int) -> int:
     """A non-negative axis, or a build error naming the op."""
     if not isinstance(axis, int | np.integer) or isinstance(axis, bool):
         raise op.type_error(inputs, f"axis must be an int, got {axis!r}")
@@ -72,7 +88,7 @@ def normalize_axis(op: Op, inputs: Sequence[Any], axis: int, ndim: int) -> int:
     return int(axis) % ndim
 
 
-def normalize_axes(op: Op, inputs: Sequence[Any], axis: Any, ndim: int) -> tuple[int, ...]:
+def normalize_axes(op: Op | Caller, inputs: Sequence[Any], axis: Any, ndim: int) -> tuple[int, ...]:
     """A sorted tuple of distinct non-negative axes (``None`` = all)."""
     if axis is None:
         return tuple(range(ndim))

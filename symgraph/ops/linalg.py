@@ -10,10 +10,10 @@ import numpy as np
 
 from symgraph.errors import CallError
 from symgraph.graph import Apply, Variable, as_variable
-from symgraph.op import Op, normalize_axis
+from symgraph.op import Caller, Op, normalize_axis
 from symgraph.ops.elemwise import mul
 from symgraph.ops.reduce import axes_size
-from symgraph.ops.shape import _Caller, expand_dims, flatten, reshape, shape_i, specify_shape, transpose
+from symgraph.ops.shape import expand_dims, flatten, reshape, shape_i, specify_shape, transpose
 from symgraph.types import TensorType, broadcast_static, upcast
 
 __all__ = ["dot", "matmul", "outer", "tensordot"]
@@ -119,7 +119,7 @@ def outer(a: Any, b: Any) -> Variable:
 
 def _tensordot_axes(a: Variable, b: Variable, axes: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The summed axes of ``a`` and of ``b``, in pairing order, normalized and checked."""
-    caller = _Caller("tensordot")
+    caller = Caller("tensordot")
     if isinstance(axes, int | np.integer) and not isinstance(axes, bool):
         if not 0 <= axes <= min(a.ndim, b.ndim):
             raise caller.value_error([a, b], f"axes={axes} must be in [0, {min(a.ndim, b.ndim)}]")

@@ -15,9 +15,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from symgraph.graph import Apply, Variable, as_variable, constant
-from symgraph.op import Op, normalize_axes, normalize_axis
+from symgraph.op import Caller, Op, normalize_axes, normalize_axis
 from symgraph.ops.elemwise import cast, maximum, sqrt, square, sub, true_div
-from symgraph.ops.shape import _Caller, _fold, expand_dims, shape_i
+from symgraph.ops.lengths import fold_lengths
+from symgraph.ops.shape import expand_dims, shape_i
 from symgraph.types import TensorType, as_dtype, float_of
 
 __all__ = ["sum", "prod", "mean", "max", "min", "var", "std", "argmax", "argmin", "all", "any", "logsumexp"]
@@ -141,7 +142,7 @@ def _keep(out: Variable, axes: Sequence[int], keepdims: bool) -> Variable:
 
 def axes_size(x: Variable, axes: Sequence[int]) -> int | Variable:
     """Number of elements of ``x`` over ``axes``: a Python int when static, else an int64 scalar."""
-    return _fold([shape_i(x, a) for a in axes], operator.mul, 1)
+    return fold_lengths([shape_i(x, a) for a in axes], operator.mul, 1)
 
 
 def _count(x: Variable, axes: Sequence[int], dtype: str, ddof: float = 0) -> Variable:
@@ -160,7 +161,7 @@ def _mean_dtype(x: Variable) -> str:
 
 def _axes(name: str, x: Variable, axis: Axis) -> tuple[int, ...]:
     """``axis`` as sorted non-negative axes of ``x``; build errors name the public function."""
-    return normalize_axes(_Caller(name), [x], axis, x.ndim)
+    return normalize_axes(Caller(name), [x], axis, x.ndim)
 
 
 def _reduce(kind: str, x: Any, axis: Axis, keepdims: bool, dtype: object = None) -> Variable:
@@ -170,7 +171,7 @@ def _reduce(kind: str, x: Any, axis: Axis, keepdims: bool, dtype: object = None)
         try:
             dtype = as_dtype(dtype)
         except TypeError as err:
-            raise _Caller(kind).type_error([x], str(err)) from err
+            raise Caller(kind).type_error([x], str(err)) from err
         if dtype == _default_dtype(kind, x.dtype):
             dtype = None  # one canonical op for the default
     return _keep(Reduce(kind, axes, dtype)(x), axes, keepdims)
@@ -243,7 +244,7 @@ def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Variable:
 def _arg(name: str, x: Any, axis: int | None, keepdims: bool) -> Variable:
     x = as_variable(x)
     if axis is not None:
-        axis = normalize_axis(_Caller(name), [x], axis, x.ndim)
+        axis = normalize_axis(Caller(name), [x], axis, x.ndim)
     op = Argmax(axis) if name == "argmax" else Argmin(axis)
     return _keep(op(x), range(x.ndim) if axis is None else (axis,), keepdims)
 

@@ -1,109 +1,29 @@
-"""Shape operations: shape, reshape, dimshuffle/transpose, concatenation, broadcasting, allocation.
+"""Shape operations: shape, reshape, dimshuffle/transpose, concatenation, splitting, specify_shape.
 
-Lengths given to ops (reshape targets, split sizes, allocation shapes) are separate int64 scalar
-inputs, so constant ones refine static shapes and symbolic ones feed ``infer_shape`` directly.
+Lengths (reshape targets, split sizes) are read by ``symgraph.ops.lengths``; allocation and broadcasting
+live in ``symgraph.ops.alloc``.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from symgraph.config import config
-from symgraph.graph import Apply, Constant, Variable, as_variable, constant
-from symgraph.op import Op, normalize_axes, normalize_axis
-from symgraph.ops.elemwise import cast, ceil, lt, maximum, where
-from symgraph.types import FLOAT_DTYPES, INT_DTYPES, TensorType, as_dtype, upcast
+from symgraph.graph import Apply, Variable, as_variable
+from symgraph.op import Caller, Op, normalize_axes, normalize_axis
+from symgraph.ops.elemwise import lt, where
+from symgraph.ops.lengths import Length, as_length, fold_lengths, int_scalar, lengths_of, shape_entries
+from symgraph.types import TensorType, upcast
 
 __all__ = [
     "shape", "shape_i", "reshape", "dimshuffle", "transpose", "flatten", "expand_dims", "squeeze",
-    "broadcast_to", "concatenate", "stack", "split", "alloc", "zeros_like", "ones_like", "zeros", "ones",
-    "full", "fill", "arange", "eye", "specify_shape",
+    "concatenate", "stack", "split", "specify_shape",
 ]  # fmt: skip
-
-Length = int | Variable  # a length in a symbolic shape: a Python int or an int64 scalar variable
-
-
-@dataclass(frozen=True)
-class _Caller:
-    """Names a public function in the build errors it raises before any op exists."""
-
-    name: str
-    type_error = Op.type_error
-    value_error = Op.value_error
-
-    def __str__(self) -> str:
-        return self.name
-
-
-def _int_scalar(caller: Any, inputs: Sequence[Any], value: Any) -> Variable:
-    """``value`` (a Python int or an integer scalar variable) as an int64 scalar variable."""
-    try:
-        var = as_variable(value)
-    except (TypeError, ValueError):
-        var = None
-    if var is None or var.ndim != 0 or var.dtype not in INT_DTYPES:
-        raise caller.type_error(inputs, f"expected an integer scalar, got {getattr(var, 'type', repr(value))}")
-    return cast(var, "int64")
-
-
-def _dim(var: Variable) -> Length:
-    """An int64 scalar input as a length: its value when it is a constant."""
-    return int(var.data) if isinstance(var, Constant) else var
-
-
-def _fold(lengths: Sequence[Length], combine: Callable[[Any, Any], Any], unit: int) -> Length:
-    """Sum or product of lengths, computing the Python ints directly."""
-    static = functools.reduce(combine, [d for d in lengths if isinstance(d, int)], unit)
-    symbolic = [d for d in lengths if not isinstance(d, int)]
-    if not symbolic:
-        return static
-    out = functools.reduce(combine, symbolic)
-    return out if static == unit else combine(out, static)
-
-
-def _lengths(x: Variable) -> list[Length]:
-    """The length of each axis of ``x``: static ints where known, else ShapeI variables."""
-    return [shape_i(x, axis) for axis in range(x.ndim)]
-
-
-def _shape_entries(caller: Any, shape: Any, ndim: int | None = None, allow_none: bool = False) -> list:
-    """int64 scalar variables from an int, a tuple/list of ints and int scalars, or an int vector.
-
-    ``ndim`` is the number of entries expected (needed for a vector of unknown static length);
-    with ``allow_none``, None entries stay None.
-    """
-    if isinstance(shape, Variable) and shape.ndim == 1:
-        entries = _vector_entries(caller, shape, ndim)
-    elif isinstance(shape, list | tuple) or isinstance(shape, np.ndarray) and shape.ndim == 1:
-        entries = list(shape)
-    else:
-        entries = [shape]
-    if ndim is not None and len(entries) != ndim:
-        raise caller.value_error(entries, f"{len(entries)} lengths given, expected {ndim}")
-    return [None if e is None and allow_none else _int_scalar(caller, entries, e) for e in entries]
-
-
-def _vector_entries(caller: Any, vector: Variable, ndim: int | None) -> list:
-    """The entries of an int vector as ints (constant), ShapeI lengths (``x.shape``) or scalar variables."""
-    if vector.dtype not in INT_DTYPES:
-        raise caller.type_error([vector], f"a shape vector must have an integer dtype, got {vector.type}")
-    length = vector.type.shape[0] if vector.type.shape[0] is not None else ndim
-    if length is None:
-        raise caller.value_error([vector], "a shape vector of unknown static length needs ndim")
-    if isinstance(vector, Constant):
-        return [int(d) for d in vector.data]
-    if vector.owner is not None and isinstance(vector.owner.op, Shape):
-        return _lengths(vector.owner.inputs[0])
-    from symgraph.ops.indexing import getitem
-
-    return [getitem(vector, i) for i in range(length)]
 
 
 # -- ops --------------------------------------------------------------------------------------
@@ -149,11 +69,11 @@ class Reshape(Op):
 
     def make_node(self, x: Any, *shape: Any) -> Apply:
         x = as_variable(x)
-        shape = [_int_scalar(self, [x, *shape], s) for s in shape]
+        shape = [int_scalar(self, [x, *shape], s) for s in shape]
         inputs = [x, *shape]
         if len(shape) != self.ndim:
             raise self.type_error(inputs, f"expects {self.ndim} lengths, got {len(shape)}")
-        dims = [_dim(s) for s in shape]
+        dims = [as_length(s) for s in shape]
         known = [d for d in dims if isinstance(d, int)]
         if any(d < -1 for d in known) or known.count(-1) > 1:
             raise self.value_error(inputs, f"lengths must be >= 0 with at most one -1, got {dims}")
@@ -170,12 +90,12 @@ class Reshape(Op):
         return [np.reshape(inputs[0], tuple(int(s) for s in inputs[1:]))]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
-        dims = [_dim(s) for s in node.inputs[1:]]
-        size = _fold(input_shapes[0], operator.mul, 1)
+        dims = [as_length(s) for s in node.inputs[1:]]
+        size = fold_lengths(input_shapes[0], operator.mul, 1)
         constant_minus_one = -1 in [d for d in dims if isinstance(d, int)]
 
         def missing(i: int) -> Length:  # the length a -1 at position i stands for
-            rest = _fold(dims[:i] + dims[i + 1 :], operator.mul, 1)
+            rest = fold_lengths(dims[:i] + dims[i + 1 :], operator.mul, 1)
             return size // (max(rest, 1) if isinstance(rest, int) else rest)
 
         out: list[Length] = []
@@ -228,44 +148,6 @@ class DimShuffle(Op):
         return [tuple(1 if p == "x" else input_shapes[0][p] for p in self.pattern)]
 
 
-class _Broadcast(Op):
-    """A value broadcast by NumPy rules to a shape given as int64 scalar inputs (Alloc, BroadcastTo)."""
-
-    def make_node(self, value: Any, *shape: Any) -> Apply:
-        value = as_variable(value)
-        shape = [_int_scalar(self, [value, *shape], s) for s in shape]
-        inputs = [value, *shape]
-        dims = [_dim(s) for s in shape]
-        if len(dims) < value.ndim:
-            raise self.value_error(inputs, f"cannot broadcast {value.ndim} dimensions to {len(dims)}")
-        out = []
-        for want, have in zip(dims, (1,) * (len(dims) - value.ndim) + value.type.shape):
-            if isinstance(want, int) and (want < 0 or have not in (None, 1, want)):
-                raise self.value_error(inputs, f"cannot broadcast {value.type} to shape {tuple(dims)}")
-            out.append(want if isinstance(want, int) else None if have == 1 else have)
-        return Apply(self, inputs, [TensorType(value.dtype, out)])
-
-    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
-        static = node.outputs[0].type.shape
-        return [tuple(s if s is not None else _dim(v) for s, v in zip(static, node.inputs[1:]))]
-
-
-@dataclass(frozen=True)
-class Alloc(_Broadcast):
-    """A new array of the given shape holding ``value`` broadcast (Theano's alloc)."""
-
-    def perform(self, node: Apply, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-        return [np.full(tuple(int(s) for s in inputs[1:]), inputs[0], dtype=node.outputs[0].dtype)]
-
-
-@dataclass(frozen=True)
-class BroadcastTo(_Broadcast):
-    """``np.broadcast_to``: a read-only broadcast view of the input."""
-
-    def perform(self, node: Apply, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-        return [np.broadcast_to(inputs[0], tuple(int(s) for s in inputs[1:]))]
-
-
 @dataclass(frozen=True)
 class Concatenate(Op):
     """Tensors of equal rank joined along ``axis``; the dtype is their NumPy promotion."""
@@ -301,7 +183,7 @@ class Concatenate(Op):
         for axis in range(node.outputs[0].ndim):
             dims = [s[axis] for s in input_shapes]
             if axis == self.axis:
-                out.append(_fold(dims, operator.add, 0))
+                out.append(fold_lengths(dims, operator.add, 0))
             else:
                 out.append(next((d for d in dims if isinstance(d, int)), dims[0]))
         return [tuple(out)]
@@ -316,13 +198,13 @@ class Split(Op):
 
     def make_node(self, x: Any, *sizes: Any) -> Apply:
         x = as_variable(x)
-        sizes = [_int_scalar(self, [x, *sizes], s) for s in sizes]
+        sizes = [int_scalar(self, [x, *sizes], s) for s in sizes]
         inputs = [x, *sizes]
         if len(sizes) != self.n_splits:
             raise self.type_error(inputs, f"expects {self.n_splits} lengths, got {len(sizes)}")
         if not 0 <= self.axis < x.ndim:
             raise self.value_error(inputs, f"axis {self.axis} is out of range for {x.ndim} dimensions")
-        dims = [_dim(s) for s in sizes]
+        dims = [as_length(s) for s in sizes]
         known = [d for d in dims if isinstance(d, int)]
         length = x.type.shape[self.axis]
         total = sum(known)
@@ -345,62 +227,7 @@ class Split(Op):
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
         head, tail = tuple(input_shapes[0][: self.axis]), tuple(input_shapes[0][self.axis + 1 :])
-        return [(*head, _dim(s), *tail) for s in node.inputs[1:]]
-
-
-@dataclass(frozen=True)
-class ARange(Op):
-    """``np.arange(start, stop, step, dtype)`` from three real scalars."""
-
-    dtype: str
-
-    def make_node(self, start: Any, stop: Any, step: Any) -> Apply:
-        inputs = [as_variable(v) for v in (start, stop, step)]
-        if any(v.ndim != 0 or v.dtype not in INT_DTYPES + FLOAT_DTYPES for v in inputs):
-            raise self.type_error(inputs, "start, stop and step must be integer or float scalars")
-        length = None
-        if all(isinstance(v, Constant) for v in inputs):
-            start, stop, step = (v.data.item() for v in inputs)
-            if step == 0:
-                raise self.value_error(inputs, "step must not be 0")
-            exact = all(isinstance(v, int) for v in (start, stop, step))
-            length = max(-((start - stop) // step) if exact else math.ceil((stop - start) / step), 0)
-        return Apply(self, inputs, [TensorType(self.dtype, (length,))])
-
-    def perform(self, node: Apply, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-        return [np.arange(*(v.item() for v in inputs), dtype=self.dtype)]
-
-    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
-        if node.outputs[0].type.shape[0] is not None:
-            return [node.outputs[0].type.shape]
-        if all(v.dtype in INT_DTYPES for v in node.inputs):
-            start, stop, step = (cast(v, "int64") for v in node.inputs)
-            length = -((start - stop) // step)
-        else:  # NumPy computes the length in double precision
-            start, stop, step = (cast(v, "float64") for v in node.inputs)
-            length = cast(ceil((stop - start) / step), "int64")
-        return [(maximum(length, 0),)]
-
-
-@dataclass(frozen=True)
-class Eye(Op):
-    """``np.eye(n, m, k, dtype)``: ones on the k-th diagonal of an n x m matrix."""
-
-    dtype: str
-
-    def make_node(self, n: Any, m: Any, k: Any) -> Apply:
-        inputs = [_int_scalar(self, [n, m, k], v) for v in (n, m, k)]
-        dims = [_dim(v) for v in inputs[:2]]
-        if any(isinstance(d, int) and d < 0 for d in dims):
-            raise self.value_error(inputs, f"n and m must be >= 0, got {dims}")
-        return Apply(self, inputs, [TensorType(self.dtype, [d if isinstance(d, int) else None for d in dims])])
-
-    def perform(self, node: Apply, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-        n, m, k = (int(v) for v in inputs)
-        return [np.eye(n, m, k, dtype=self.dtype)]
-
-    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
-        return [tuple(_dim(v) for v in node.inputs[:2])]
+        return [(*head, as_length(s), *tail) for s in node.inputs[1:]]
 
 
 @dataclass(frozen=True)
@@ -415,11 +242,11 @@ class SpecifyShape(Op):
 
     def make_node(self, x: Any, *shape: Any) -> Apply:
         x = as_variable(x)
-        shape = [_int_scalar(self, [x, *shape], s) for s in shape]
+        shape = [int_scalar(self, [x, *shape], s) for s in shape]
         inputs = [x, *shape]
         if x.ndim != len(self.given) or sum(self.given) != len(shape):
             raise self.type_error(inputs, f"expects a {len(self.given)}-d tensor and {sum(self.given)} lengths")
-        dims = [None if s is None else _dim(s) for s in self._per_axis(shape)]
+        dims = [None if s is None else as_length(s) for s in self._per_axis(shape)]
         out = []
         for have, want in zip(x.type.shape, dims):
             if isinstance(want, int) and (want < 0 or have not in (None, want)):
@@ -436,7 +263,7 @@ class SpecifyShape(Op):
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
         wanted = self._per_axis(node.inputs[1:])
-        return [tuple(d if w is None else _dim(w) for d, w in zip(input_shapes[0], wanted))]
+        return [tuple(d if w is None else as_length(w) for d, w in zip(input_shapes[0], wanted))]
 
 
 # -- public functions -------------------------------------------------------------------------
@@ -455,7 +282,7 @@ def shape_i(x: Any, axis: int) -> Variable | int:
 def reshape(x: Any, newshape: Any, ndim: int | None = None) -> Variable:
     """``x`` with shape ``newshape``: ints and int scalars (one may be -1), or an int vector of ``ndim`` entries."""
     x = as_variable(x)
-    entries = _shape_entries(_Caller("reshape"), newshape, ndim)
+    entries = shape_entries(Caller("reshape"), newshape, ndim)
     return Reshape(len(entries))(x, *entries)
 
 
@@ -471,7 +298,7 @@ def dimshuffle(x: Any, pattern: Sequence[int | str]) -> Variable:
 def transpose(x: Any, axes: Sequence[int] | int | None = None) -> Variable:
     """``x`` with its axes permuted (reversed by default), as ``np.transpose``."""
     x = as_variable(x)
-    caller = _Caller("transpose")
+    caller = Caller("transpose")
     axes = tuple(reversed(range(x.ndim))) if axes is None else (axes,) if isinstance(axes, int | np.integer) else axes
     perm = tuple(normalize_axis(caller, [x], a, x.ndim) for a in axes)
     if sorted(perm) != list(range(x.ndim)):
@@ -483,16 +310,16 @@ def flatten(x: Any, ndim: int = 1) -> Variable:
     """Theano's flatten: keep the first ``ndim - 1`` axes and collapse the others into one."""
     x = as_variable(x)
     if not isinstance(ndim, int) or not 1 <= ndim <= max(x.ndim, 1):
-        raise _Caller("flatten").value_error([x], f"ndim must be in [1, {max(x.ndim, 1)}], got {ndim!r}")
-    lengths = _lengths(x)
-    return reshape(x, [*lengths[: ndim - 1], _fold(lengths[ndim - 1 :], operator.mul, 1)])
+        raise Caller("flatten").value_error([x], f"ndim must be in [1, {max(x.ndim, 1)}], got {ndim!r}")
+    lengths = lengths_of(x)
+    return reshape(x, [*lengths[: ndim - 1], fold_lengths(lengths[ndim - 1 :], operator.mul, 1)])
 
 
 def expand_dims(x: Any, axis: int | Sequence[int]) -> Variable:
     """``x`` with new length-1 axes at positions ``axis`` of the result, as ``np.expand_dims``."""
     x = as_variable(x)
     ndim = x.ndim + (1 if isinstance(axis, int | np.integer) else len(axis))
-    new = normalize_axes(_Caller("expand_dims"), [x], axis, ndim)
+    new = normalize_axes(Caller("expand_dims"), [x], axis, ndim)
     rest = iter(range(x.ndim))
     return dimshuffle(x, tuple("x" if i in new else next(rest) for i in range(ndim)))
 
@@ -503,19 +330,14 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Variable:
     if axis is None:
         drop = [a for a, d in enumerate(x.type.shape) if d == 1]
     else:
-        drop = normalize_axes(_Caller("squeeze"), [x], axis, x.ndim)
+        drop = normalize_axes(Caller("squeeze"), [x], axis, x.ndim)
     return dimshuffle(x, tuple(a for a in range(x.ndim) if a not in drop))
-
-
-def broadcast_to(x: Any, shape: Any) -> Variable:
-    """``x`` broadcast to ``shape`` (ints, int scalars or an int vector), as ``np.broadcast_to``."""
-    return BroadcastTo()(x, *_shape_entries(_Caller("broadcast_to"), shape))
 
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Variable:
     """Tensors joined along an existing axis, as ``np.concatenate``."""
     tensors = [as_variable(t) for t in tensors]
-    caller = _Caller("concatenate")
+    caller = Caller("concatenate")
     if not tensors:
         raise caller.value_error(tensors, "needs at least one tensor")
     return Concatenate(normalize_axis(caller, tensors, axis, tensors[0].ndim))(*tensors)
@@ -524,7 +346,7 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Variable:
 def stack(tensors: Sequence[Any], axis: int = 0) -> Variable:
     """Tensors of equal shape joined along a new axis, as ``np.stack``."""
     tensors = [as_variable(t) for t in tensors]
-    caller = _Caller("stack")
+    caller = Caller("stack")
     if not tensors:
         raise caller.value_error(tensors, "needs at least one tensor")
     axis = normalize_axis(caller, tensors, axis, tensors[0].ndim + 1)
@@ -534,93 +356,15 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Variable:
 def split(x: Any, splits_size: Any, n_splits: int | None = None, axis: int = 0) -> list[Variable]:
     """``x`` cut along ``axis`` into pieces of the given lengths (Theano's split); they must sum to its length."""
     x = as_variable(x)
-    caller = _Caller("split")
-    sizes = _shape_entries(caller, splits_size, n_splits)
+    caller = Caller("split")
+    sizes = shape_entries(caller, splits_size, n_splits)
     if not sizes:
         raise caller.value_error([x], "needs at least one split")
     return Split(len(sizes), normalize_axis(caller, [x], axis, x.ndim)).make_node(x, *sizes).outputs
 
 
-def alloc(value: Any, *shape: Any) -> Variable:
-    """A new tensor of shape ``shape`` (int scalars) holding ``value`` broadcast (Theano's alloc)."""
-    return Alloc()(value, *shape)
-
-
-def _filled_like(x: Any, value: int, dtype: object) -> Variable:
-    x = as_variable(x)
-    return alloc(constant(value, dtype=dtype or x.dtype), *_lengths(x))
-
-
-def zeros_like(x: Any, dtype: object = None) -> Variable:
-    """Zeros with the shape of ``x`` and its dtype (or ``dtype``)."""
-    return _filled_like(x, 0, dtype)
-
-
-def ones_like(x: Any, dtype: object = None) -> Variable:
-    """Ones with the shape of ``x`` and its dtype (or ``dtype``)."""
-    return _filled_like(x, 1, dtype)
-
-
-def zeros(shape: Any, dtype: object = None) -> Variable:
-    """Zeros of ``shape`` (an int, ints and int scalars, or an int vector); dtype default floatX."""
-    return alloc(constant(0, dtype=dtype or config.floatX), *_shape_entries(_Caller("zeros"), shape))
-
-
-def ones(shape: Any, dtype: object = None) -> Variable:
-    """Ones of ``shape`` (an int, ints and int scalars, or an int vector); dtype default floatX."""
-    return alloc(constant(1, dtype=dtype or config.floatX), *_shape_entries(_Caller("ones"), shape))
-
-
-def full(shape: Any, fill_value: Any, dtype: object = None) -> Variable:
-    """A tensor of ``shape`` filled with ``fill_value`` (broadcast).
-
-    dtype default: that of ``fill_value`` when it is a tensor or NumPy value, floatX for Python numbers.
-    """
-    if dtype is None and not isinstance(fill_value, Variable | np.ndarray | np.generic):
-        dtype = config.floatX
-    value = as_variable(fill_value) if dtype is None else cast(as_variable(fill_value), dtype)
-    return alloc(value, *_shape_entries(_Caller("full"), shape))
-
-
-def fill(model: Any, value: Any) -> Variable:
-    """A tensor shaped like ``model`` filled with ``value`` (broadcast), of ``value``'s dtype.
-
-    A Python number takes the dtype NumPy gives it next to ``model`` (e.g. ``fill(float32, 1)`` is float32).
-    """
-    model = as_variable(model)
-    if isinstance(value, bool | int | float):
-        try:
-            value = constant(np.asarray(value, dtype=np.result_type(model.dtype, value)))
-        except OverflowError as err:
-            raise _Caller("fill").value_error([model], f"{value!r} does not fit in {model.dtype}: {err}") from err
-    return alloc(value, *_lengths(model))
-
-
-def arange(start: Any, stop: Any = None, step: Any = 1, dtype: object = None) -> Variable:
-    """``np.arange`` with scalar (possibly symbolic) bounds.
-
-    dtype default: int64 when every argument is an integer, else the promotion of the float arguments
-    (Python floats count as floatX).
-    """
-    if stop is None:
-        start, stop = 0, start
-    args = [as_variable(v) for v in (start, stop, step)]
-    if dtype is None:
-        floats = [v.dtype for v in args if v.dtype in FLOAT_DTYPES]
-        dtype = upcast(*floats) if floats else "int64"
-    dtype = as_dtype(dtype)
-    if dtype not in INT_DTYPES + FLOAT_DTYPES:
-        raise _Caller("arange").type_error(args, f"dtype must be an integer or float dtype, got {dtype}")
-    return ARange(dtype)(*args)
-
-
-def eye(n: Any, m: Any = None, k: Any = 0, dtype: object = None) -> Variable:
-    """An ``n x m`` matrix (m defaults to n) with ones on diagonal ``k``; dtype default floatX."""
-    return Eye(as_dtype(dtype or config.floatX))(n, n if m is None else m, k)
-
-
 def specify_shape(x: Any, shape: Any) -> Variable:
     """``x``, asserted at run time to have ``shape`` (None entries are free); refines the static shape."""
     x = as_variable(x)
-    entries = _shape_entries(_Caller("specify_shape"), shape, x.ndim, allow_none=True)
+    entries = shape_entries(Caller("specify_shape"), shape, x.ndim, allow_none=True)
     return SpecifyShape(tuple(e is not None for e in entries))(x, *[e for e in entries if e is not None])
