@@ -1,7 +1,7 @@
 """Logistic regression on generated data, trained by a compiled symgraph function.
 
-The gradient is written by hand (until symgraph grows ``sg.grad``); the update rule lives in the
-compiled graph as shared-variable updates, so each call is one full-batch gradient step.
+The gradient comes from ``sg.grad``; the update rule lives in the compiled graph as shared-variable
+updates, so each call is one full-batch gradient step.
 Run: ``python -m models.logistic_regression [--steps N] [--lr LR] [--seed S]``.
 """
 
@@ -30,9 +30,7 @@ def build_trainer(d: int, lr: float) -> tuple[sg.Function, sg.Function, sg.Share
     b = sg.shared(np.zeros((), dtype=sg.config.floatX), name="b")
     logits = sg.dot(x, w) + b
     loss = sg.nnet.sigmoid_binary_crossentropy(logits, y).mean()
-    residual = sg.sigmoid(logits) - y  # d loss / d logits, times n
-    grad_w = sg.dot(x.T, residual) / x.shape[0]
-    grad_b = residual.mean()
+    grad_w, grad_b = sg.grad(loss, [w, b])
     train = sg.function([x, y], loss, updates=[(w, w - lr * grad_w), (b, b - lr * grad_b)])
     accuracy = sg.function([x, y], sg.eq(logits > 0, y > 0.5).mean())
     return train, accuracy, w

@@ -15,6 +15,7 @@ from symgraph.errors import (
     SymgraphValueError,
 )
 from symgraph.fgraph import FunctionGraph
+from symgraph.grad import *
 from symgraph.graph import (
     Apply,
     Constant,
@@ -31,6 +32,7 @@ from symgraph.nnet import one_hot
 from symgraph.op import Op
 from symgraph.ops.alloc import *  # noqa: F403
 from symgraph.ops.elemwise import *  # noqa: F403
+from symgraph.ops.gradient_ops import *
 from symgraph.ops.indexing import *  # noqa: F403
 from symgraph.ops.linalg import *  # noqa: F403
 from symgraph.ops.reduce import *  # noqa: F403
@@ -38,5 +40,6 @@ from symgraph.ops.shape import *  # noqa: F403
 from symgraph.printing import debugprint, to_dot
 from symgraph.shared import SharedVariable, shared
 from symgraph.tensor import *  # noqa: F403
+from symgraph.verify_grad import *
 
 __version__ = "0.1.0"

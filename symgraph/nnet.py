@@ -81,12 +81,13 @@ def binary_crossentropy(output: Any, target: Any) -> Variable:
 def sigmoid_binary_crossentropy(logits: Any, targets: Any) -> Variable:
     """``binary_crossentropy(sigmoid(logits), targets)`` elementwise, computed stably from the logits.
 
-    Uses ``softplus(x) - t * x`` in the form ``relu(x) - t * x + softplus(-|x|)``, which neither
-    overflows nor loses the small losses of confident, correct predictions.
+    ``softplus(x) - t * x``, written as ``x * (1 - t) + softplus(-x)`` for positive logits, so that
+    it neither overflows nor loses the small losses of confident, correct predictions; the gradient
+    is ``sigmoid(x) - t`` everywhere, 0 included.
     """
     x = _as_float(logits)
     t = _targets_like(targets, x)
-    return relu(x) - t * x + softplus(-abs(x))
+    return where(x > 0, x * (1 - t) + softplus(-x), softplus(x) - t * x)
 
 
 def binary_hinge_loss(predictions: Any, targets: Any, delta: Any = 1.0, binary: bool = True) -> Variable:

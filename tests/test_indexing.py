@@ -265,7 +265,7 @@ def _expected_write(a, index, y, set_instead_of_inc):
 @pytest.mark.parametrize("shape, index, y_shape", WRITE_CASES)
 def test_set_and_inc_subtensor(shape, index, y_shape, set_instead_of_inc):
     x = sg.tensor("x", "float64", (None,) * len(shape))
-    y = sg.tensor("y", "float64", (None,) * len(y_shape))
+    y = sg.tensor("y", "float64", tuple(1 if d == 1 else None for d in y_shape))  # broadcasting is declared
     a, b = rand(shape), rand(y_shape, seed=1)
     original = a.copy()
     write = sg.set_subtensor if set_instead_of_inc else sg.inc_subtensor
@@ -448,3 +448,13 @@ def test_mask_length_is_a_symbolic_count():
     length, width = sg.symbolic_shape(out)
     assert out not in sg.ancestors([length, width])
     assert_infer_shape(out, {x: rand((4, 3)), m: MASK_4})
+
+
+def test_write_refuses_undeclared_runtime_broadcast():
+    x, y = sg.matrix("x"), sg.matrix("y")
+    f = sg.function([x, y], sg.inc_subtensor(x[0:2], y))
+    with pytest.raises(sg.CallError, match="not declared broadcastable"):
+        f(np.zeros((3, 4)), np.ones((1, 4)))
+    row = sg.tensor("row", shape=(1, None))
+    value = sg.function([x, row], sg.inc_subtensor(x[0:2], row))(np.zeros((3, 4)), np.ones((1, 4)))
+    np.testing.assert_allclose(value, [[1.0] * 4, [1.0] * 4, [0.0] * 4])

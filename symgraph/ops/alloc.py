@@ -45,6 +45,31 @@ class _Broadcast(Op):
         static = node.outputs[0].type.shape
         return [tuple(s if s is not None else as_length(v) for s, v in zip(static, node.inputs[1:]))]
 
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """The output gradient summed back to the value's shape, over the axes it was broadcast along.
+
+        Those are the new leading axes, the value's axes of static length 1, and any axis of unknown static
+        length that is 1 at run time: such an axis is split into (value length, repeats) and summed over the
+        repeats, exact either way. The lengths get no gradient.
+        """
+        from symgraph.ops.shape import reshape
+
+        value, g = node.inputs[0], output_grads[0]
+        none = [None] * (len(node.inputs) - 1)
+        lead = g.ndim - value.ndim
+        if lead:
+            g = g.sum(axis=tuple(range(lead)))
+        ones = tuple(a for a, d in enumerate(value.type.shape) if d == 1 and g.type.shape[a] != 1)
+        if ones:
+            g = g.sum(axis=ones, keepdims=True)
+        unknown = [a for a, d in enumerate(value.type.shape) if d is None and g.type.shape[a] != 1]
+        if not unknown:
+            return [g, *none]
+        have, out = lengths_of(value), lengths_of(g)
+        split = [[have[a], out[a] // maximum(have[a], 1)] if a in unknown else [out[a]] for a in range(g.ndim)]
+        repeats = tuple(a + i + 1 for i, a in enumerate(unknown))
+        return [reshape(g, [d for pair in split for d in pair]).sum(axis=repeats), *none]
+
 
 @dataclass(frozen=True)
 class Alloc(_Broadcast):
@@ -95,6 +120,15 @@ class ARange(Op):
             length = cast(ceil((stop - start) / step), "int64")
         return [(maximum(length, 0),)]
 
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """Element i is ``start + i * step``: ``start`` gets sum(g), ``step`` gets sum(i * g); ``stop`` only sets
+        the length (piecewise constant), so it gets none, as do all inputs of an integer arange.
+        """
+        if self.dtype not in FLOAT_DTYPES:
+            return [None] * 3
+        g = output_grads[0]
+        return [g.sum(), None, (g * arange(lengths_of(g)[0], dtype=self.dtype)).sum()]
+
 
 @dataclass(frozen=True)
 class Eye(Op):
@@ -115,6 +149,10 @@ class Eye(Op):
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
         return [tuple(as_length(v) for v in node.inputs[:2])]
+
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """Integer inputs only: no gradient flows."""
+        return [None] * 3
 
 
 # -- public functions -------------------------------------------------------------------------

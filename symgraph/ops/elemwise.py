@@ -87,27 +87,39 @@ class Elemwise(Op):
                 out.append(next(s[axis] for s in padded if not (isinstance(s[axis], int) and s[axis] == 1)))
         return [tuple(out)]
 
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        from symgraph.ops.scalar_grad import SCALAR_VJPS
+
+        return SCALAR_VJPS[self.scalar_op.name](list(node.inputs), node.outputs[0], output_grads[0])
+
     def __str__(self) -> str:
         return f"Elemwise{{{self.scalar_op}}}"
 
 
 def check_runtime_broadcast(node: Apply, inputs: Sequence[np.ndarray]) -> None:
     """Refuse a runtime length of 1 on an axis whose static shape did not declare it broadcastable."""
-    ndim = node.outputs[0].ndim
-    shapes = [(1,) * (ndim - np.ndim(x)) + np.shape(x) for x in inputs]
     try:
-        out_shape = np.broadcast_shapes(*shapes)
+        out_shape = np.broadcast_shapes(*(np.shape(x) for x in inputs))
     except ValueError as err:
         raise CallError(f"{node.op}: input shapes {[np.shape(x) for x in inputs]} do not broadcast") from err
-    for var, shape in zip(node.inputs, shapes):
-        static = (1,) * (ndim - var.ndim) + var.type.shape
-        for axis, (got, want, full) in enumerate(zip(shape, static, out_shape)):
-            if got == 1 and full != 1 and want != 1:
-                raise CallError(
-                    f"{node.op}: an input of type {var.type} has length 1 on axis {axis} at run time but was "
-                    f"not declared broadcastable (static length {want}); declare shape=(..., 1, ...) or use "
-                    "broadcast_to/dimshuffle"
-                )
+    for var, value in zip(node.inputs, inputs):
+        refuse_undeclared_broadcast(node.op, var, np.shape(value), out_shape)
+
+
+def refuse_undeclared_broadcast(op: Op, var: Variable, shape: tuple, target: tuple) -> None:
+    """Raise unless every axis along which ``shape`` broadcasts to ``target`` has static length 1 in ``var``.
+
+    Broadcasting is decided at build time from static shapes; gradients rely on it.
+    """
+    static = (1,) * (len(target) - var.ndim) + var.type.shape
+    padded = (1,) * (len(target) - len(shape)) + tuple(shape)
+    for axis, (got, want, full) in enumerate(zip(padded, static, target)):
+        if got == 1 and full != 1 and want != 1:
+            raise CallError(
+                f"{op}: a value of type {var.type} has length 1 on axis {axis} at run time but was not "
+                f"declared broadcastable (static length {want}); declare shape=(..., 1, ...) or use "
+                "broadcast_to/dimshuffle"
+            )
 
 
 def _make(name: str, doc: str) -> Callable[..., Variable]:

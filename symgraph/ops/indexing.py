@@ -21,6 +21,7 @@ import numpy as np
 from symgraph.errors import SymgraphTypeError, SymgraphValueError
 from symgraph.graph import Apply, Constant, Variable, as_variable, constant
 from symgraph.op import Op
+from symgraph.ops.elemwise import refuse_undeclared_broadcast
 from symgraph.types import TensorType, broadcast_static
 
 __all__ = [
@@ -269,6 +270,17 @@ class _ReadOp(_IndexOp):
         entries = _entries(self.idx_list, index)
         return [_indexed_shape(x, entries, dict(zip(node.inputs, input_shapes)), True)]
 
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """Gradient of ``x``: ``g`` added into zeros at the same index (repeated array indices accumulate).
+
+        The index inputs get none.
+        """
+        from symgraph.ops.alloc import zeros_like
+
+        x, *index = node.inputs
+        write = AdvancedIncSubtensor if self.advanced else IncSubtensor
+        return [write(self.idx_list)(zeros_like(x), output_grads[0], *index), *[None] * len(index)]
+
 
 @dataclass(frozen=True)
 class Subtensor(_ReadOp):
@@ -310,6 +322,7 @@ class _WriteOp(_IndexOp):
         x, y, *index = inputs
         out = x.copy()
         where = _numpy_index(self.idx_list, index)
+        refuse_undeclared_broadcast(self, node.inputs[1], y.shape, out[where].shape)
         if self.set_instead_of_inc:
             out[where] = y
         elif self.advanced:
@@ -320,6 +333,30 @@ class _WriteOp(_IndexOp):
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
         return [input_shapes[0]]
+
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """Gradients of ``x`` and ``y``; the index inputs get none.
+
+        ``x``: ``g`` for an increment; for a set, ``g`` with the written region zeroed. ``y``: ``g`` read at
+        the index (the driver sums it over the axes along which ``y`` was broadcast). For a set with repeated
+        array indices the last write wins (NumPy's order), so only that occurrence of ``y`` gets gradient.
+        """
+        from symgraph.ops.elemwise import eq, where
+
+        index, g = node.inputs[2:], output_grads[0]
+        read = (AdvancedSubtensor if self.advanced else Subtensor)(self.idx_list)
+        g_y = read(g, *index)
+        none = [None] * len(index)
+        if not self.set_instead_of_inc:
+            return [g, g_y, *none]
+        g_x = type(self)(self.idx_list, True)(g, constant(np.zeros((), dtype=g.dtype)), *index)
+        if "array" in self.idx_list:  # positions may repeat: keep the occurrence that was written last
+            from symgraph.ops.alloc import arange, zeros_like
+
+            ids = arange(g_y.size).reshape(g_y.shape, ndim=g_y.ndim)
+            winners = type(self)(self.idx_list, True)(zeros_like(g, dtype="int64"), ids, *index)
+            g_y = where(eq(read(winners, *index), ids), g_y, 0)
+        return [g_x, g_y, *none]
 
     def __str__(self) -> str:
         return super().__str__().replace("{", "{set, " if self.set_instead_of_inc else "{inc, ", 1)

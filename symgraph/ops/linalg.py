@@ -13,7 +13,7 @@ from symgraph.graph import Apply, Variable, as_variable
 from symgraph.op import Caller, Op, normalize_axis
 from symgraph.ops.elemwise import mul
 from symgraph.ops.reduce import axes_size
-from symgraph.ops.shape import expand_dims, flatten, reshape, shape_i, specify_shape, transpose
+from symgraph.ops.shape import expand_dims, flatten, reshape, shape_i, specify_shape, squeeze, transpose
 from symgraph.types import TensorType, broadcast_static, upcast
 
 __all__ = ["dot", "matmul", "outer", "tensordot"]
@@ -78,6 +78,26 @@ class MatMul(Op):
             for static, da, db in zip(node.outputs[0].type.shape[:n], pad_a, pad_b)
         ]
         return [_product_shape(*input_shapes, batch)]
+
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """``g @ b^T`` and ``a^T @ g`` on the last two axes, 1-D operands promoted as in the forward
+        pass and their added axis squeezed away. The gradients keep the output's batch axes: the
+        driver sums those an operand lacks or had of static length 1 (where it was broadcast).
+        """
+        a, b = node.inputs
+        g = output_grads[0]
+        if a.ndim == 1:
+            a, g = expand_dims(a, 0), expand_dims(g, g.ndim - (b.ndim > 1))
+        if b.ndim == 1:
+            b, g = expand_dims(b, 1), expand_dims(g, g.ndim)
+
+        def swap(x: Variable) -> Variable:
+            return transpose(x, (*range(x.ndim - 2), x.ndim - 1, x.ndim - 2))
+
+        grad_a, grad_b = matmul(g, swap(b)), matmul(swap(a), g)
+        grad_a = squeeze(grad_a, grad_a.ndim - 2) if node.inputs[0].ndim == 1 else grad_a
+        grad_b = squeeze(grad_b, grad_b.ndim - 1) if node.inputs[1].ndim == 1 else grad_b
+        return [grad_a if a.type.is_float else None, grad_b if b.type.is_float else None]
 
 
 @dataclass(frozen=True)

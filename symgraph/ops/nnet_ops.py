@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.graph import Apply, Constant, as_variable
+from symgraph.graph import Apply, Constant, Variable, as_variable
 from symgraph.op import Op, normalize_axis
-from symgraph.ops.elemwise import cast
+from symgraph.ops.elemwise import cast, exp, where
+from symgraph.ops.shape import expand_dims, shape_i
 from symgraph.types import TensorType, as_dtype
 
 __all__ = ["SoftmaxBase", "Softmax", "LogSoftmax", "CategoricalCrossentropyInt", "OneHot"]
@@ -51,6 +52,11 @@ class Softmax(SoftmaxBase):
             out = e / np.sum(e, axis=self.axis, keepdims=True)
         return [np.asarray(out, dtype=node.outputs[0].dtype)]
 
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """``s * (g - sum(g * s, axis))`` from the output ``s`` (bounded in [0, 1], so stable for any logits)."""
+        s, g = node.outputs[0], output_grads[0]
+        return [s * (g - (g * s).sum(axis=self.axis, keepdims=True))]
+
 
 @dataclass(frozen=True)
 class LogSoftmax(SoftmaxBase):
@@ -61,6 +67,11 @@ class LogSoftmax(SoftmaxBase):
             s = self._shifted(inputs[0])
             out = s - np.log(np.sum(np.exp(s), axis=self.axis, keepdims=True))
         return [np.asarray(out, dtype=node.outputs[0].dtype)]
+
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """``g - softmax(x) * sum(g, axis)``, with softmax as ``exp(out)`` (out <= 0, so exp cannot overflow)."""
+        g = output_grads[0]
+        return [g - exp(node.outputs[0]) * g.sum(axis=self.axis, keepdims=True)]
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,16 @@ class CategoricalCrossentropyInt(Op):
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
         return [(input_shapes[0][0],)]
+
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """``-g[i] / p[i, t[i]]`` at each target entry, 0 elsewhere; none for the int targets.
+
+        ``1 / p[i, t[i]]`` is taken as ``exp(out[i])``; entries off the targets get an exact 0 (even when
+        ``p[i, t[i]] == 0`` makes the target's entry infinite).
+        """
+        p, t = node.inputs
+        is_target = OneHot("bool")(t, shape_i(p, 1))
+        return [where(is_target, expand_dims(-output_grads[0] * exp(node.outputs[0]), 1), 0), None]
 
 
 @dataclass(frozen=True)
@@ -131,6 +152,10 @@ class OneHot(Op):
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
         depth = node.inputs[1]
         return [tuple(input_shapes[0]) + (int(depth.data) if isinstance(depth, Constant) else depth,)]
+
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """Integer inputs and a piecewise-constant output: no gradient."""
+        return [None, None]
 
 
 def check_classes(indices: np.ndarray, n: int) -> None:

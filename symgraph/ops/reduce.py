@@ -16,8 +16,9 @@ import numpy as np
 
 from symgraph.graph import Apply, Variable, as_variable, constant
 from symgraph.op import Caller, Op, normalize_axes, normalize_axis
-from symgraph.ops.elemwise import cast, maximum, sqrt, square, sub, true_div
-from symgraph.ops.lengths import fold_lengths
+from symgraph.ops.alloc import broadcast_to
+from symgraph.ops.elemwise import cast, eq, exp, maximum, mul, sqrt, square, sub, true_div, where
+from symgraph.ops.lengths import fold_lengths, lengths_of
 from symgraph.ops.shape import expand_dims, shape_i
 from symgraph.types import TensorType, as_dtype, float_of
 
@@ -77,6 +78,30 @@ class Reduce(Op):
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
         return [_drop(input_shapes[0], self.axes)]
 
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """sum: ``g`` broadcast back; prod: ``g`` times the product of the other elements; max/min: ``g``
+        to every element equal to the result (tied elements each get the full gradient, as in Theano;
+        torch.amax splits it evenly instead; NaN results give no gradient).
+
+        prod divides the result by each nonzero element (so an element's gradient stays exact, and
+        differentiable, when another element is zero); a zero element gets the product of the nonzero
+        ones if it is its group's only zero, else 0. Second derivatives are exact where a group has at
+        most one zero. all/any (and integer inputs) have no gradient.
+        """
+        x, out = node.inputs[0], node.outputs[0]
+        if self.kind in ("all", "any") or not x.type.is_float:
+            return [None]
+        g, out = (expand_dims(v, self.axes) if self.axes else v for v in (output_grads[0], out))
+        if self.kind == "sum":
+            return [broadcast_to(g, lengths_of(x))]
+        if self.kind in ("max", "min"):
+            return [mul(g, eq(x, out))]
+        zero = eq(x, 0)
+        nonzero = where(zero, 1, x)
+        lone_zero = eq(sum(zero, self.axes, keepdims=True), 1)
+        others = where(zero, where(lone_zero, prod(nonzero, self.axes, keepdims=True), 0), true_div(out, nonzero))
+        return [mul(g, others)]
+
 
 @dataclass(frozen=True)
 class LogSumExp(Op):
@@ -99,6 +124,14 @@ class LogSumExp(Op):
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
         return [_drop(input_shapes[0], self.axes)]
 
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """``g`` times softmax(x) = exp(x - logsumexp(x)), which never overflows."""
+        x = node.inputs[0]
+        if not x.type.is_float:
+            return [None]
+        g, out = (expand_dims(v, self.axes) if self.axes else v for v in (output_grads[0], node.outputs[0]))
+        return [mul(g, exp(sub(x, out)))]
+
 
 @dataclass(frozen=True)
 class ArgReduce(Op):
@@ -118,6 +151,10 @@ class ArgReduce(Op):
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
         return [() if self.axis is None else _drop(input_shapes[0], (self.axis,))]
+
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """An index is piecewise constant in ``x``: no gradient."""
+        return [None]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.graph import Apply, Variable, as_variable
+from symgraph.graph import Apply, Variable, as_variable, constant
 from symgraph.op import Caller, Op, normalize_axes, normalize_axis
 from symgraph.ops.elemwise import lt, where
 from symgraph.ops.lengths import Length, as_length, fold_lengths, int_scalar, lengths_of, shape_entries
@@ -41,6 +41,10 @@ class Shape(Op):
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
         return [(node.inputs[0].ndim,)]
 
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """An integer output: no gradient flows."""
+        return [None]
+
 
 @dataclass(frozen=True)
 class ShapeI(Op):
@@ -59,6 +63,10 @@ class ShapeI(Op):
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
         return [()]
+
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """An integer output: no gradient flows."""
+        return [None]
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,10 @@ class Reshape(Op):
                 out.append(d if constant_minus_one else where(lt(d, 0), missing(i), d))
         return [tuple(out)]
 
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """The output gradient reshaped back to the input's shape; the lengths get none."""
+        return [reshape(output_grads[0], lengths_of(node.inputs[0])), *[None] * self.ndim]
+
 
 @dataclass(frozen=True)
 class DimShuffle(Op):
@@ -146,6 +158,12 @@ class DimShuffle(Op):
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
         return [tuple(1 if p == "x" else input_shapes[0][p] for p in self.pattern)]
+
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """The inverse dimshuffle of the output gradient: inserted axes (static length 1 in the gradient, as the
+        driver fits it to the output type) removed, dropped ones restored."""
+        inverse = tuple(self.pattern.index(a) if a in self.pattern else "x" for a in range(self.input_ndim))
+        return [dimshuffle(output_grads[0], inverse)]
 
 
 @dataclass(frozen=True)
@@ -188,6 +206,12 @@ class Concatenate(Op):
                 out.append(next((d for d in dims if isinstance(d, int)), dims[0]))
         return [tuple(out)]
 
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """The output gradient split back into the inputs' lengths along ``axis`` (none for integer inputs)."""
+        g, tensors = output_grads[0], node.inputs
+        pieces = split(g, [shape_i(t, self.axis) for t in tensors], axis=self.axis) if len(tensors) > 1 else [g]
+        return [piece if t.type.is_float else None for piece, t in zip(pieces, tensors)]
+
 
 @dataclass(frozen=True)
 class Split(Op):
@@ -229,6 +253,19 @@ class Split(Op):
         head, tail = tuple(input_shapes[0][: self.axis]), tuple(input_shapes[0][self.axis + 1 :])
         return [(*head, as_length(s), *tail) for s in node.inputs[1:]]
 
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """The output gradients joined along ``axis``; an unused output (None) contributes zeros."""
+        from symgraph.ops.alloc import alloc
+
+        x, sizes = node.inputs[0], node.inputs[1:]
+        lengths = lengths_of(x)
+        zero = constant(0, dtype=x.dtype)
+        pieces = [
+            g if g is not None else alloc(zero, *lengths[: self.axis], size, *lengths[self.axis + 1 :])
+            for g, size in zip(output_grads, sizes)
+        ]
+        return [concatenate(pieces, self.axis) if len(pieces) > 1 else pieces[0], *[None] * self.n_splits]
+
 
 @dataclass(frozen=True)
 class SpecifyShape(Op):
@@ -264,6 +301,10 @@ class SpecifyShape(Op):
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
         wanted = self._per_axis(node.inputs[1:])
         return [tuple(d if w is None else as_length(w) for d, w in zip(input_shapes[0], wanted))]
+
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """The output gradient unchanged; the lengths get none."""
+        return [output_grads[0], *[None] * sum(self.given)]
 
 
 # -- public functions -------------------------------------------------------------------------
