@@ -77,8 +77,6 @@ def _check_vjp(node: Apply, in_grads: Sequence[Any]) -> None:
 
 
 def _disconnected(var: Variable, i: int, mode: str) -> Variable:
-    from symgraph.ops.alloc import zeros_like
-
     message = f"the cost does not depend on wrt[{i}] ({var!r})"
     if mode == "raise":
         raise DisconnectedInputError(message + "; pass disconnected_inputs='ignore' to get zeros")
@@ -86,7 +84,7 @@ def _disconnected(var: Variable, i: int, mode: str) -> Variable:
         warnings.warn(message + "; its gradient is zero", stacklevel=3)
     elif mode != "ignore":
         raise SymgraphValueError(f"disconnected_inputs must be 'raise', 'warn' or 'ignore', got {mode!r}")
-    return zeros_like(var)
+    return _zeros_for(var)
 
 
 def grad(cost: Variable | None, wrt: Variable | Sequence[Variable], consider_constant: Sequence[Variable] | None = None,
