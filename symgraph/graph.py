@@ -220,13 +220,6 @@ class Apply:
         self.outputs = [Variable(t, owner=self, index=i) for i, t in enumerate(output_types)]
         self.created_at = user_line()
 
-    @property
-    def out(self) -> Variable:
-        """The single output (raises for multi-output nodes)."""
-        if len(self.outputs) != 1:
-            raise ValueError(f"{self.op} has {len(self.outputs)} outputs")
-        return self.outputs[0]
-
     def clone_with_new_inputs(self, inputs: Sequence[Variable]) -> Apply:
         """The same op applied to other inputs (types re-inferred by ``make_node``)."""
         return self.op.make_node(*inputs)

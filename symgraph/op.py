@@ -22,9 +22,6 @@ ShapeTuple = tuple  # entries: int or int64 scalar Variable
 class Op:
     """Base of every operation. Subclasses implement ``make_node`` and ``perform``."""
 
-    #: number of outputs when it does not depend on the inputs (informational)
-    nout: int = 1
-
     def make_node(self, *inputs: Any) -> Apply:
         """Check the inputs, infer output types and return the Apply node."""
         raise NotImplementedError
