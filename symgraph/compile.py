@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,7 +14,10 @@ from symgraph.errors import CallError, MissingInputError, SymgraphTypeError, Sym
 from symgraph.fgraph import FunctionGraph
 from symgraph.graph import Constant, Variable, as_variable, clone_replace, graph_inputs
 from symgraph.ops.elemwise import cast
+from symgraph.rewrite import RewriteReport, rewrite_graph
 from symgraph.shared import SharedVariable
+
+Rewrites = str | Sequence[str] | None
 
 
 def _pairs(arg: Any, what: str) -> list[tuple[Variable, Any]]:
@@ -65,7 +69,7 @@ class Function:
 
     def __init__(self, inputs: list[Variable], outputs: list[Variable], single: bool,
                  updates: list[tuple[SharedVariable, Variable]], givens: dict[Variable, Variable],
-                 backend: str, allow_input_downcast: bool) -> None:  # fmt: skip
+                 backend: str, allow_input_downcast: bool, rewrites: Rewrites, trace: bool) -> None:  # fmt: skip
         self.inputs = inputs
         self.single = single
         self.allow_input_downcast = allow_input_downcast
@@ -86,6 +90,13 @@ class Function:
         self.update_vars = [var for var, _ in updates]
         self.n_outputs = len(outputs)
         self.fgraph = FunctionGraph(inputs + self.shared, targets)
+        position = {id(var): len(inputs) + i for i, var in enumerate(self.shared)}
+        self.fgraph.update_map = {
+            len(outputs) + j: position[id(var)] for j, var in enumerate(self.update_vars) if id(var) in position
+        }
+        self.rewrite_report: RewriteReport = rewrite_graph(self.fgraph, rewrites)
+        if trace:
+            print(self.rewrite_report, file=sys.stderr)
         self.backend = backend
         self.thunk = _backend(backend).compile(self.fgraph)
         self._positions = {v.name: i for i, v in enumerate(inputs) if v.name}
@@ -114,8 +125,9 @@ class Function:
         values += [var.get_value(borrow=True) for var in self.shared]
         results = self.thunk(values)
         outputs, new_values = results[: self.n_outputs], results[self.n_outputs :]
-        for var, value in zip(self.update_vars, new_values):  # after the call: a failure changed nothing
-            var.set_value(_detached(value, values), borrow=True)
+        for var, value in zip(self.update_vars, new_values):  # after the call
+            in_place = any(value is old for old in values[len(self.inputs) :])  # written into its own storage
+            var.set_value(value if in_place else _detached(value, values), borrow=True)
         outputs = [_detached(o, values) for o in outputs]
         return outputs[0] if self.single else outputs
 
@@ -132,8 +144,10 @@ _MISSING = object()
 
 
 def _detached(result: np.ndarray, arguments: list[np.ndarray]) -> np.ndarray:
-    """``result``, copied if it may share memory with an argument (inputs and shared storage)."""
-    return result.copy() if any(np.may_share_memory(result, a) for a in arguments) else result
+    """``result``, copied if it is read-only (a constant) or may share memory with an argument (inputs and
+    shared storage)."""
+    shared = not result.flags.writeable or any(np.may_share_memory(result, a) for a in arguments)
+    return result.copy() if shared else result
 
 
 def _backend(name: str) -> Any:
@@ -142,12 +156,16 @@ def _backend(name: str) -> Any:
 
 def function(inputs: Sequence[Variable], outputs: Variable | Sequence[Variable] | None = None,
              updates: Any = None, givens: Any = None, backend: str | None = None,
-             allow_input_downcast: bool = False) -> Function:  # fmt: skip
+             allow_input_downcast: bool = False, rewrites: Rewrites = "default",
+             trace: bool | None = None) -> Function:  # fmt: skip
     """Compile ``outputs`` as a function of ``inputs``.
 
     ``updates``: dict or pairs (shared variable, new value expression), applied after each call.
     ``givens``: dict or pairs (variable, replacement) substituted before compiling.
     ``backend``: a name from the ``backends`` registry (default ``config.backend``).
+    ``rewrites``: "fast_run", "fast_compile", None, or tags/rewrite names to include ("-name" excludes);
+    default ``config.rewrites``. ``trace``: print which rewrites fired (default ``config.trace_rewrites``);
+    the report is kept as ``f.rewrite_report`` either way.
     """
     inputs = list(inputs)
     for i, var in enumerate(inputs):
@@ -165,4 +183,5 @@ def function(inputs: Sequence[Variable], outputs: Variable | Sequence[Variable] 
     return Function(
         inputs, outputs, single, _check_updates(_pairs(updates, "updates")),
         _check_givens(_pairs(givens, "givens")), backend or config.backend, allow_input_downcast,
+        config.rewrites if rewrites == "default" else rewrites, config.trace_rewrites if trace is None else trace,
     )  # fmt: skip

@@ -21,6 +21,8 @@ class Config:
 
     floatX: str = field(default_factory=_env_floatx)  # noqa: N815 (Theano's spelling)
     backend: str = field(default_factory=lambda: os.environ.get("SYMGRAPH_BACKEND", "python"))
+    rewrites: str | None = field(default_factory=lambda: os.environ.get("SYMGRAPH_REWRITES", "fast_run") or None)
+    trace_rewrites: bool = field(default_factory=lambda: os.environ.get("SYMGRAPH_TRACE_REWRITES", "") == "1")
 
     def __setattr__(self, name: str, value: object) -> None:
         if name == "floatX" and value not in _FLOAT_DTYPES:

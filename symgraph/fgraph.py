@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 
-from symgraph.errors import SymgraphTypeError
+from symgraph.errors import SymgraphError, SymgraphTypeError
 from symgraph.graph import Apply, Variable, clone_replace, graph_inputs, toposort
 
 
@@ -24,6 +25,7 @@ class FunctionGraph:
             inputs, outputs = new_inputs, new_outputs
         self.inputs = inputs
         self.outputs = outputs
+        self.update_map: dict[int, int] = {}  # output index -> index of the (shared) input it becomes
         self.clients: dict[Variable, list[tuple[Apply | str, int]]] = {}
         self.apply_nodes: set[Apply] = set()
         for var in graph_inputs(outputs) + inputs:
@@ -77,7 +79,59 @@ class FunctionGraph:
         self._prune(old)
 
     def toposort(self) -> list[Apply]:
-        return toposort(self.outputs, blockers=self.inputs)
+        """Nodes in execution order: after their inputs' nodes, and in-place nodes after every other reader
+        of the memory they overwrite."""
+        order = toposort(self.outputs, blockers=self.inputs)
+        extra = self.destroy_dependencies()
+        if not extra:
+            return order
+        rank = {node: i for i, node in enumerate(order)}
+        waiting = {node: {v.owner for v in node.inputs if v.owner in rank} | extra.get(node, set()) for node in order}
+        users: dict[Apply, list[Apply]] = {}
+        for node, deps in waiting.items():
+            for dep in deps:
+                users.setdefault(dep, []).append(node)
+        ready = [rank[n] for n, deps in waiting.items() if not deps]
+        heapq.heapify(ready)
+        result = []
+        while ready:
+            node = order[heapq.heappop(ready)]
+            result.append(node)
+            for user in users.get(node, []):
+                waiting[user].discard(node)
+                if not waiting[user]:
+                    heapq.heappush(ready, rank[user])
+        if len(result) != len(order):
+            raise SymgraphError("in-place nodes and the readers of the memory they overwrite form a cycle")
+        return result
+
+    def view_base(self, var: Variable) -> Variable:
+        """The variable whose memory ``var`` may be a view of (``var`` itself when it owns its memory)."""
+        while var.owner is not None and var not in self.inputs and var.index in var.owner.op.view_map:
+            var = var.owner.inputs[var.owner.op.view_map[var.index]]
+        return var
+
+    def aliases(self, var: Variable) -> set[Variable]:
+        """Every variable that may share memory with ``var``: its view base and all views of that base."""
+        found, stack = set(), [self.view_base(var)]
+        while stack:
+            v = stack.pop()
+            if v in found:
+                continue
+            found.add(v)
+            for client, i in self.clients.get(v, []):
+                if client != "output":
+                    stack += [client.outputs[o] for o, src in client.op.view_map.items() if src == i]
+        return found
+
+    def destroy_dependencies(self) -> dict[Apply, set[Apply]]:
+        """For each in-place node, the other nodes reading the memory it overwrites (they must run first)."""
+        deps: dict[Apply, set[Apply]] = {}
+        for node in self.apply_nodes:
+            for i in node.op.destroy_map.values():
+                readers = {c for v in self.aliases(node.inputs[i]) for c, _ in self.clients.get(v, []) if c != "output"}
+                deps.setdefault(node, set()).update(readers - {node})
+        return deps
 
     def __repr__(self) -> str:
         return f"FunctionGraph({len(self.inputs)} inputs, {len(self.outputs)} outputs, {len(self.apply_nodes)} nodes)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -20,7 +20,15 @@ ShapeTuple = tuple  # entries: int or int64 scalar Variable
 
 
 class Op:
-    """Base of every operation. Subclasses implement ``make_node`` and ``perform``."""
+    """Base of every operation. Subclasses implement ``make_node`` and ``perform``.
+
+    ``view_map`` {output: input}: the output may be a view of that input's memory (reshape, slicing...).
+    ``destroy_map`` {output: input}: the output is written into that input's memory (in-place ops); the
+    rewrite and compile machinery only lets an op destroy a value that nothing reads afterwards.
+    """
+
+    view_map: ClassVar[dict[int, int]] = {}
+    destroy_map: ClassVar[dict[int, int]] = {}
 
     def make_node(self, *inputs: Any) -> Apply:
         """Check the inputs, infer output types and return the Apply node."""

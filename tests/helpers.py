@@ -21,9 +21,45 @@ def rand(shape: Sequence[int], dtype: str = "float64", seed: int = 0, low: float
 
 
 def evaluate(outputs, givens: dict, backend: str = "python"):
-    """Compile ``outputs`` with the keys of ``givens`` as inputs and call it on the values."""
-    f = sg.function(list(givens), outputs, backend=backend)
-    return f(*givens.values())
+    """Compile ``outputs`` with the keys of ``givens`` as inputs and call it on the values.
+
+    The graph runs as built (no rewrites), and again with the default rewrites, which must agree.
+    """
+    plain = sg.function(list(givens), outputs, backend=backend, rewrites=None)(*givens.values())
+    rewritten = sg.function(list(givens), outputs, backend=backend)(*givens.values())
+    assert_same(plain, rewritten)
+    return plain
+
+
+def assert_same(expected, actual, rtol: float | None = None, atol: float | None = None) -> None:
+    """Equal dtypes and shapes, values close (tolerance from the dtype unless given), NaNs in the same places."""
+    if isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected)
+        for e, a in zip(expected, actual):
+            assert_same(e, a, rtol, atol)
+        return
+    assert actual.dtype == expected.dtype, (actual.dtype, expected.dtype)
+    assert actual.shape == expected.shape, (actual.shape, expected.shape)
+    low = expected.dtype in (np.float32, np.complex64)
+    rtol = rtol if rtol is not None else 2e-5 if low else 1e-9
+    atol = atol if atol is not None else 1e-6 if low else 1e-12
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
+
+
+def check_rewrite(outputs, givens: dict, rewrites="fast_run", rtol: float | None = None, atol: float | None = None):
+    """Compile ``outputs`` without rewrites and with ``rewrites``; the values must agree (``assert_same``).
+
+    Returns the rewritten Function, whose ``fgraph`` the caller inspects for the expected structure.
+    """
+    plain = sg.function(list(givens), outputs, rewrites=None)(*givens.values())
+    f = sg.function(list(givens), outputs, rewrites=rewrites)
+    assert_same(plain, f(*givens.values()), rtol, atol)
+    return f
+
+
+def op_names(f) -> list[str]:
+    """``str(op)`` of every node of a compiled function's graph, in execution order."""
+    return [str(node.op) for node in f.fgraph.toposort()]
 
 
 def assert_op(output, expected, givens: dict, rtol: float = 1e-7, atol: float = 0.0) -> np.ndarray:

@@ -24,6 +24,8 @@ class GradientTransform(Op):
     stays connected); "clip": clipped to [lo, hi] elementwise; "scale": multiplied by a factor.
     """
 
+    view_map = {0: 0}  # may return a view of x
+
     kind: str
 
     def make_node(self, x: Any, *params: Any) -> Apply:

@@ -286,6 +286,8 @@ class _ReadOp(_IndexOp):
 class Subtensor(_ReadOp):
     """``x[index]`` with basic indexing: ints, slices, newaxis, Ellipsis (a NumPy view)."""
 
+    view_map = {0: 0}  # may return a view of x
+
     advanced: ClassVar[bool] = False
 
 

@@ -73,6 +73,8 @@ class ShapeI(Op):
 class Reshape(Op):
     """``x`` with a new shape of ``ndim`` lengths (int64 scalar inputs, at most one of them -1)."""
 
+    view_map = {0: 0}  # may return a view of x
+
     ndim: int
 
     def make_node(self, x: Any, *shape: Any) -> Apply:
@@ -127,6 +129,8 @@ class DimShuffle(Op):
 
     Input axes left out of the pattern are dropped; they must have static length 1.
     """
+
+    view_map = {0: 0}  # may return a view of x
 
     input_ndim: int
     pattern: tuple
@@ -220,6 +224,10 @@ class Split(Op):
     n_splits: int
     axis: int
 
+    @property
+    def view_map(self) -> dict[int, int]:  # every piece is a view of x
+        return dict.fromkeys(range(self.n_splits), 0)
+
     def make_node(self, x: Any, *sizes: Any) -> Apply:
         x = as_variable(x)
         sizes = [int_scalar(self, [x, *sizes], s) for s in sizes]
@@ -270,6 +278,8 @@ class Split(Op):
 @dataclass(frozen=True)
 class SpecifyShape(Op):
     """``x`` unchanged, its shape checked at run time; axis i has a length input where ``given[i]``."""
+
+    view_map = {0: 0}  # may return a view of x
 
     given: tuple[bool, ...]
 
