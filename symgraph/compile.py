@@ -125,10 +125,14 @@ class Function:
         values += [var.get_value(borrow=True) for var in self.shared]
         results = self.thunk(values)
         outputs, new_values = results[: self.n_outputs], results[self.n_outputs :]
+        kept = []  # arrays handed out so far: nothing returned may alias another returned array
         for var, value in zip(self.update_vars, new_values):  # after the call
             in_place = any(value is old for old in values[len(self.inputs) :])  # written into its own storage
-            var.set_value(value if in_place else _detached(value, values), borrow=True)
-        outputs = [_detached(o, values) for o in outputs]
+            kept.append(value if in_place else _detached(value, values + kept))
+            var.set_value(kept[-1], borrow=True)
+        for i, value in enumerate(outputs):
+            outputs[i] = _detached(value, values + kept)
+            kept.append(outputs[i])
         return outputs[0] if self.single else outputs
 
     @property

@@ -10,8 +10,10 @@ from symgraph.rewrite.engine import (
     registered,
     rewrite_graph,
     select,
+    unregister,
 )
 
 __all__ = [
     "PHASES", "RewriteError", "RewriteReport", "register", "register_pass", "registered", "rewrite_graph", "select",
+    "unregister",
 ]  # fmt: skip

@@ -88,6 +88,13 @@ def register_pass(phase: str, name: str | None = None, tags: Iterable[str] = ())
     return decorate
 
 
+def unregister(name: str) -> None:
+    """Remove a registered rewrite (e.g. one a user or a test added)."""
+    if name not in _REGISTRY:
+        raise SymgraphValueError(f"no rewrite named {name!r} is registered")
+    del _REGISTRY[name]
+
+
 def registered() -> list[Rewrite]:
     """Every registered rewrite, in phase order then registration order."""
     _load_rewrite_modules()
@@ -255,6 +262,8 @@ def _pairs(rw: Rewrite, node: Apply, result: Replacement) -> list[tuple[Variable
         result = [result]
     if isinstance(result, Mapping):
         pairs = list(result.items())
+    elif not isinstance(result, list | tuple):
+        raise RewriteError(f"rewrite {rw.name} returned {result!r}, not variables")
     else:
         result = list(result)
         if len(result) != len(node.outputs):
