@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_BACKENDS = {"python": "backends.python"}
+_BACKENDS = {"python": "backends.python", "numba": "backends.numba"}
 
 
 def register_backend(name: str, module: str) -> None:

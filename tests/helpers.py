@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,15 +21,35 @@ def rand(shape: Sequence[int], dtype: str = "float64", seed: int = 0, low: float
     return rng.uniform(low, high, size=shape).astype(dtype)
 
 
+# Backends every evaluated graph also runs on, compared with the reference (SYMGRAPH_TEST_BACKENDS).
+OTHER_BACKENDS = [b for b in os.environ.get("SYMGRAPH_TEST_BACKENDS", "").split(",") if b and b != "python"]
+
+
 def evaluate(outputs, givens: dict, backend: str = "python"):
     """Compile ``outputs`` with the keys of ``givens`` as inputs and call it on the values.
 
-    The graph runs as built (no rewrites), and again with the default rewrites, which must agree.
+    The graph runs as built (no rewrites) on the reference backend; with the default rewrites, and on every
+    backend of ``OTHER_BACKENDS``, it must give the same values (``assert_same``) and leave the inputs as
+    they were.
     """
     plain = sg.function(list(givens), outputs, backend=backend, rewrites=None)(*givens.values())
     rewritten = sg.function(list(givens), outputs, backend=backend)(*givens.values())
     assert_same(plain, rewritten)
+    for other in OTHER_BACKENDS:
+        assert_backend_agrees(outputs, givens, other, plain)
     return plain
+
+
+def assert_backend_agrees(outputs, givens: dict, backend: str, expected=None, rtol=None, atol=None):
+    """``outputs`` on ``backend`` (default rewrites) equal the reference backend's values without rewrites,
+    with the same dtypes and shapes, and the input values are not mutated."""
+    if expected is None:
+        expected = sg.function(list(givens), outputs, backend="python", rewrites=None)(*givens.values())
+    before = [np.array(v, copy=True) for v in givens.values()]
+    actual = sg.function(list(givens), outputs, backend=backend)(*givens.values())
+    assert_same(expected, actual, rtol, atol)
+    for old, new in zip(before, givens.values()):
+        np.testing.assert_array_equal(old, np.asarray(new))
 
 
 def assert_same(expected, actual, rtol: float | None = None, atol: float | None = None) -> None:

@@ -1,0 +1,36 @@
+"""One numba implementation rule per op type: ``numba_rule(op, node) -> Kernel``.
+
+A rule returns the source of ``def kernel(...)``: a function of the node's input arrays returning a tuple of
+its output arrays. Rules are registered with ``@numba_rule.register(OpClass)`` in the modules imported at
+the bottom of this file; an op without a rule is a compile-time ``MissingRuleError``, never a silent fallback.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from symgraph.errors import SymgraphError
+from symgraph.graph import Apply
+
+
+class MissingRuleError(SymgraphError, NotImplementedError):
+    """The numba backend has no rule for an op in the graph."""
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """Source of ``def kernel(<one argument per node input>)`` returning a tuple of the node's outputs."""
+
+    source: str
+
+
+@functools.singledispatch
+def numba_rule(op: object, node: Apply) -> Kernel:
+    raise MissingRuleError(
+        f"the numba backend has no rule for {op} (op type {type(op).__name__}), built at {node.created_at}; "
+        "use backend='python' for this graph, or add a rule in backends/numba/rules/"
+    )
+
+
+from backends.numba.rules import elemwise, reduce  # noqa: E402,F401  (they register their rules)
