@@ -99,6 +99,10 @@ class Function:
             print(self.rewrite_report, file=sys.stderr)
         self.backend = backend
         self.thunk = _backend(backend).compile(self.fgraph)
+        self._storage = [position.get(id(var)) for var in self.update_vars]  # each updated value's place in a call
+        index = {var: p for p, var in enumerate(self.fgraph.inputs)}
+        bases = {self.fgraph.view_base(n.inputs[i]) for n in self.fgraph.apply_nodes for i in n.op.destroy_map.values()}
+        self._overwritten = sorted(index[b] for b in bases if b in index)  # storage updated in place
         self._positions = {v.name: i for i, v in enumerate(inputs) if v.name}
 
     def _arguments(self, args: tuple, kwargs: dict) -> list[Any]:
@@ -123,11 +127,13 @@ class Function:
     def __call__(self, *args: Any, **kwargs: Any) -> np.ndarray | list[np.ndarray]:
         values = self._arguments(args, kwargs)
         values += [var.get_value(borrow=True) for var in self.shared]
+        if self._overwritten:
+            _unshare(values, self._overwritten)
         results = self.thunk(values)
         outputs, new_values = results[: self.n_outputs], results[self.n_outputs :]
         kept = []  # arrays handed out so far: nothing returned may alias another returned array
-        for var, value in zip(self.update_vars, new_values):  # after the call
-            in_place = any(value is old for old in values[len(self.inputs) :])  # written into its own storage
+        for var, own, value in zip(self.update_vars, self._storage, new_values):  # after the call
+            in_place = own is not None and value is values[own]  # written into its own storage
             kept.append(value if in_place else _detached(value, values + kept))
             var.set_value(kept[-1], borrow=True)
         for i, value in enumerate(outputs):
@@ -154,6 +160,26 @@ def _detached(result: np.ndarray, arguments: list[np.ndarray]) -> np.ndarray:
     return result.copy() if shared else result
 
 
+def _memory_owner(value: Any) -> Any:
+    """The object owning an array's memory: the end of its chain of bases."""
+    while True:
+        if isinstance(value, np.ndarray) and value.base is not None:
+            value = value.base
+        elif isinstance(value, memoryview) and value.obj is not None:
+            value = value.obj
+        else:
+            return value
+
+
+def _unshare(values: list[np.ndarray], overwritten: list[int]) -> None:
+    """Replace by a copy each storage about to be updated in place that is read-only or whose memory another
+    argument reads (a borrowed shared value passed as an input, two shared variables given one array)."""
+    owners = [id(_memory_owner(v)) for v in values]
+    for p in overwritten:
+        if owners.count(owners[p]) > 1 or not values[p].flags.writeable:
+            values[p] = values[p].copy()
+
+
 def _backend(name: str) -> Any:
     return importlib.import_module("backends").get_backend(name)
 
@@ -170,6 +196,11 @@ def function(inputs: Sequence[Variable], outputs: Variable | Sequence[Variable] 
     ``rewrites``: "fast_run", "fast_compile", None, or tags/rewrite names to include ("-name" excludes);
     default ``config.rewrites``. ``trace``: print which rewrites fired (default ``config.trace_rewrites``);
     the report is kept as ``f.rewrite_report`` either way.
+
+    Updates may be computed in place, into the shared variable's storage (the inplace rewrite); those
+    nodes run after every node that does not depend on them. So a call that fails leaves every shared
+    variable unchanged, unless it fails in an update or in a node reading an updated value: then the
+    updates that ran before keep their new values.
     """
     inputs = list(inputs)
     for i, var in enumerate(inputs):

@@ -46,15 +46,17 @@ class FunctionGraph:
 
     def _prune(self, var: Variable) -> None:
         """Drop the node of ``var`` (and its now unused ancestors) if nothing uses its outputs."""
-        node = var.owner
-        if node is None or node not in self.apply_nodes or any(self.clients.get(o) for o in node.outputs):
-            return
-        self.apply_nodes.discard(node)
-        for o in node.outputs:
-            self.clients.pop(o, None)
-        for i, inp in enumerate(node.inputs):
-            self.clients[inp].remove((node, i))
-            self._prune(inp)
+        stack = [var]  # iterative: a dead chain may be deeper than Python's recursion limit
+        while stack:
+            node = stack.pop().owner
+            if node is None or node not in self.apply_nodes or any(self.clients.get(o) for o in node.outputs):
+                continue
+            self.apply_nodes.discard(node)
+            for o in node.outputs:
+                self.clients.pop(o, None)
+            for inp in dict.fromkeys(node.inputs):  # one pass per input: it may have thousands of clients
+                self.clients[inp] = [c for c in self.clients[inp] if c[0] is not node]
+                stack.append(inp)
 
     @property
     def variables(self) -> list[Variable]:
@@ -66,8 +68,13 @@ class FunctionGraph:
             raise SymgraphTypeError(f"cannot replace {old!r} by {new!r} ({reason}): types differ")
         if old is new:
             return
-        for node in toposort([new], blockers=self.inputs):
-            self._import_node(node)
+        blocked = set(self.inputs)
+        stack = [] if new in blocked else [new.owner]
+        while stack:  # import the nodes of new's graph that are not here yet (not all its ancestors: fast)
+            node = stack.pop()
+            if node is not None and node not in self.apply_nodes:
+                self._import_node(node)
+                stack += [v.owner for v in node.inputs if v not in blocked]
         self.clients.setdefault(new, [])
         for client, i in list(self.clients.get(old, [])):
             if client == "output":
@@ -80,11 +87,14 @@ class FunctionGraph:
 
     def toposort(self) -> list[Apply]:
         """Nodes in execution order: after their inputs' nodes, and in-place nodes after every other reader
-        of the memory they overwrite."""
+        of the memory they overwrite. Nodes overwriting an input (in-place updates of shared variables) run
+        as late as possible, so that a call failing elsewhere leaves the shared storage unchanged."""
         order = toposort(self.outputs, blockers=self.inputs)
         extra = self.destroy_dependencies()
         if not extra:
             return order
+        late = {n for n in extra if any(self.view_base(n.inputs[i]) in self.inputs for i in n.op.destroy_map.values())}
+        order = [n for n in order if n not in late] + [n for n in order if n in late]
         rank = {node: i for i, node in enumerate(order)}
         waiting = {node: {v.owner for v in node.inputs if v.owner in rank} | extra.get(node, set()) for node in order}
         users: dict[Apply, list[Apply]] = {}
@@ -123,6 +133,15 @@ class FunctionGraph:
                 if client != "output":
                     stack += [client.outputs[o] for o, src in client.op.view_map.items() if src == i]
         return found
+
+    def destroyers(self, var: Variable) -> list[Apply]:
+        """The in-place nodes that overwrite the memory of ``var`` (through ``var`` or a variable aliasing it)."""
+        return [
+            client
+            for v in self.aliases(var)
+            for client, i in self.clients.get(v, [])
+            if client != "output" and i in client.op.destroy_map.values()
+        ]
 
     def destroy_dependencies(self) -> dict[Apply, set[Apply]]:
         """For each in-place node, the other nodes reading the memory it overwrites (they must run first)."""

@@ -3,6 +3,8 @@
 Each op declares its vector-Jacobian product (``Op.vjp``) beside its forward computation. This
 driver walks the graph backwards from the cost, sums contributions over fan-out, reduces gradients
 over broadcast axes, and leaves integer and boolean variables out (they have no gradient).
+It differentiates the cost with the stabilize rewrites applied (``symgraph.rewrite.stabilize``), so that
+e.g. crossentropy(softmax(z)) has the gradient softmax(z) - onehot, finite at any logits.
 The result is a graph like any other: it can be differentiated again, compiled and printed.
 """
 
@@ -118,12 +120,24 @@ def grad(cost: Variable | None, wrt: Variable | Sequence[Variable], consider_con
         seeds[var] = g if var not in seeds else seeds[var] + g
     if not seeds:
         raise SymgraphValueError("grad: give a cost or known_grads")
+    seeds = _stabilized(seeds, wrt_list + list(consider_constant or []))
     contributions = _backprop(seeds, wrt_list, list(consider_constant or []))
     results = [
         _sum(contributions[id(v)]) if id(v) in contributions else _disconnected(v, i, disconnected_inputs)
         for i, v in enumerate(wrt_list)
     ]
     return results[0] if single else results
+
+
+def _stabilized(seeds: dict[Variable, Variable], keep: list[Variable]) -> dict[Variable, Variable]:
+    """The seeds on a copy of the graph with the stabilize rewrites applied (cut at ``keep``), so that the
+    gradients of e.g. crossentropy(softmax(z)) come from its stable fused form, not from 1 / softmax(z)."""
+    from symgraph.rewrite.stabilize import stabilize_outputs
+
+    stable: dict[Variable, Variable] = {}
+    for var, g in zip(stabilize_outputs(list(seeds), keep), seeds.values()):
+        stable[var] = g if var not in stable else stable[var] + g
+    return stable
 
 
 def Lop(f: Variable | Sequence[Variable], wrt: Variable | Sequence[Variable], eval_points: Any,

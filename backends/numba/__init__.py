@@ -6,29 +6,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from types import ModuleType
 
+import numba
 import numpy as np
 
-from backends.numba.cache import load_module
+from backends.numba.cache import load_module, report_misses
 from backends.numba.codegen import generate
+from symgraph.config import config
 from symgraph.errors import CallError
 from symgraph.fgraph import FunctionGraph
+
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    # numba's OpenMP layer and torch's OpenMP runtime slow each other down badly in one process;
+    # the workqueue layer has no such clash (it does not support nested parallel calls).
+    numba.config.THREADING_LAYER = "workqueue"
 
 
 class NumbaThunk:
     """Calls the compiled graph function; ``source`` is the generated graph module."""
 
-    def __init__(self, fn: Callable, constants: tuple[np.ndarray, ...], source: str) -> None:
-        self.fn = fn
+    def __init__(self, module: ModuleType, constants: tuple[np.ndarray, ...], source: str, threads: int) -> None:
+        self.module = module
+        self.fn = module.graph
         self.constants = constants
         self.source = source
+        self.checked_cache = False
+        self.threads = min(threads, numba.config.NUMBA_NUM_THREADS)
 
     def __call__(self, values: list[np.ndarray]) -> list[np.ndarray]:
+        if self.threads > 1 and numba.get_num_threads() != self.threads:
+            numba.set_num_threads(self.threads)
         try:
-            return list(self.fn(*values, *self.constants))
+            results = self.fn(*values, *self.constants)
         except ValueError as err:
             raise CallError(str(err)) from err
+        if not self.checked_cache:
+            self.checked_cache = True
+            report_misses(self.module)
+        return list(results)
 
 
 def compile(fgraph: FunctionGraph) -> NumbaThunk:  # noqa: A001 - the backend protocol's name
@@ -37,4 +54,4 @@ def compile(fgraph: FunctionGraph) -> NumbaThunk:  # noqa: A001 - the backend pr
     for name, source in generated.kernels.items():
         load_module(name, source)
     module = load_module(generated.name, generated.source)
-    return NumbaThunk(module.graph, generated.constants, generated.source)
+    return NumbaThunk(module, generated.constants, generated.source, config.num_threads)

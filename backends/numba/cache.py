@@ -57,7 +57,7 @@ def load_module(name: str, source: str) -> ModuleType:
     directory = cache_root() / f"numba-{versions_key()}"
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.py"
-    _ensure_file(path, source)
+    reused = _ensure_file(path, source)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # before exec: numba's cache locator looks the module up by name
@@ -66,22 +66,65 @@ def load_module(name: str, source: str) -> ModuleType:
     except BaseException:
         del sys.modules[name]
         raise
+    for value in vars(module).values():
+        if isinstance(value, numba.core.registry.CPUDispatcher):
+            _guard(value)
+    module.reused_from_cache = reused
     return module
 
 
-def _ensure_file(path: Path, source: str) -> None:
+def report_misses(module: ModuleType) -> None:
+    """After a first call: if the module's file was already cached but numba compiled anyway, say so loudly."""
+    dispatcher = module.graph
+    if module.reused_from_cache and dispatcher.stats.cache_misses:
+        log.warning(
+            "cache miss that should have hit: %s existed in %s but numba recompiled it for %s",
+            module.__name__,
+            dispatcher.stats.cache_path,
+            list(dispatcher.stats.cache_misses),
+        )
+
+
+def _guard(dispatcher: numba.core.registry.CPUDispatcher) -> None:
+    """Make a corrupted entry of numba's own cache (index or object file) a recompile with a warning.
+
+    numba only tolerates a missing index; a truncated one raises from deep inside its loader.
+    """
+    cache_impl = getattr(dispatcher, "_cache", None)
+    load = getattr(cache_impl, "load_overload", None)
+    if load is None:
+        return
+
+    def guarded_load(sig, target_context):  # noqa: ANN001, ANN202 - numba's signature
+        try:
+            return load(sig, target_context)
+        except Exception as err:  # noqa: BLE001 - any failure to read the cache means: compile again
+            warnings.warn(
+                f"symgraph cache: numba's cache entry for {dispatcher.py_func.__module__}.{dispatcher.__name__} "
+                f"is unreadable ({type(err).__name__}: {err}); recompiling it",
+                stacklevel=2,
+            )
+            cache_impl.flush()  # forget the index numba could not read; saving writes a fresh one
+            return None
+
+    cache_impl.load_overload = guarded_load
+
+
+def _ensure_file(path: Path, source: str) -> bool:
+    """Make ``path`` hold ``source``; True when it already did (a cache hit is then expected)."""
     if path.exists():
         try:
             if path.read_text() == source:
                 log.debug("cache: reusing %s", path.name)
-                return
+                return True
         except (OSError, UnicodeDecodeError):
             pass
         warnings.warn(f"symgraph cache: {path} is corrupted; rewriting it (its code will be recompiled)", stacklevel=4)
         _write(path, source, replace=True)
-        return
+        return False
     log.debug("cache: writing %s", path.name)
     _write(path, source, replace=False)
+    return False
 
 
 def _write(path: Path, source: str, replace: bool) -> None:

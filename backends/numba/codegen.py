@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backends.numba.cache import module_name
-from backends.numba.rules import numba_rule
+from backends.numba.rules import Kernel, numba_rule
 from symgraph.fgraph import FunctionGraph
 from symgraph.graph import Constant, Variable
 
@@ -31,8 +31,24 @@ class GeneratedGraph:
     constants: tuple[np.ndarray, ...]
 
 
-def kernel_module_source(kernel_source: str) -> str:
-    return f"{HEADER}\n\n@{JIT}\n{kernel_source}"
+PARALLEL_MIN_SIZE = 1 << 16  # elements of the largest input below which a kernel stays serial
+
+
+def kernel_module_source(kernel: Kernel) -> str:
+    """A module defining ``kernel``; with a parallel variant, ``kernel`` picks it for large inputs."""
+    fast = f", fastmath={set(kernel.fastmath)!r}" if kernel.fastmath else ""
+    jit = JIT[:-1] + fast + ")"
+    if kernel.parallel_source is None:
+        return f"{HEADER}\n\n@{jit}\n{kernel.source}"
+    params = kernel.source[kernel.source.index("(") + 1 : kernel.source.index(")")]
+    size = f"max({', '.join(f'{p.strip()}.size' for p in params.split(','))}, 0)" if "," in params else f"{params}.size"
+    return (
+        f"{HEADER}\n\n@{jit[:-1]}, parallel=True)\n{kernel.parallel_source}\n\n"
+        f"@{jit}\n{kernel.source.replace('def kernel(', 'def kernel_serial(', 1)}\n\n"
+        f"@{JIT}\ndef kernel({params}):\n"
+        f"    if {size} >= {PARALLEL_MIN_SIZE}:\n        return kernel_parallel({params})\n"
+        f"    return kernel_serial({params})\n"
+    )
 
 
 def generate(fgraph: FunctionGraph) -> GeneratedGraph:
@@ -44,7 +60,7 @@ def generate(fgraph: FunctionGraph) -> GeneratedGraph:
     aliases: dict[str, str] = {}
     body = []
     for node in fgraph.toposort():
-        source = kernel_module_source(numba_rule(node.op, node).source)
+        source = kernel_module_source(numba_rule(node.op, node))
         module = module_name("sgk_", source)
         kernels[module] = source
         alias = aliases.setdefault(module, f"k{len(aliases)}")
@@ -53,16 +69,16 @@ def generate(fgraph: FunctionGraph) -> GeneratedGraph:
             names[out] = f"v{len(names)}"
             outs.append(names[out])
         args = ", ".join(names[v] for v in node.inputs)
-        body.append(f"    # {node.op}({', '.join(_label(v) for v in node.inputs)}) built at {node.created_at}")
+        body.append(f"    # {node.op}({', '.join(_label(v) for v in node.inputs)})")
         body.append(f"    {', '.join(outs)}, = {alias}({args})")
     params = [f"i{i}" for i in range(len(fgraph.inputs))] + [f"c{j}" for j in range(len(constants))]
-    returned = ", ".join(names[v] for v in fgraph.outputs)
+    returned = "".join(f"{names[v]}, " for v in fgraph.outputs)
     imports = "".join(f"from {module} import kernel as {alias}\n" for module, alias in aliases.items())
     signature = "\n".join(f"# i{i}: {_label(v)} :: {v.type}" for i, v in enumerate(fgraph.inputs))
     source = (
         f"{HEADER}{imports}\n{signature}\n\n@{JIT}\ndef graph({', '.join(params)}):\n"
         + "\n".join(body)
-        + f"\n    return ({returned}{',' if len(fgraph.outputs) == 1 else ''})\n"
+        + f"\n    return ({returned})\n"
     )
     return GeneratedGraph(module_name("sg_", source), source, kernels, tuple(c.data for c in constants))
 

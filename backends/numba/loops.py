@@ -1,8 +1,8 @@
 """Loop kernels for elementwise work: one pass over memory computing a scalar program per element.
 
-A ``LoopSpec`` describes the work independently of where it came from (a lone Elemwise, a fused
-elementwise group, an elementwise group feeding reductions): the inputs' dtypes and static shapes, the
-scalar steps, and the outputs (each either elementwise or reduced over some loop axes). ``loop_source``
+A ``LoopSpec`` describes the work independently of where it came from (a lone Elemwise, a Reduce, a fused
+group of elementwise ops feeding reductions): a ``Program`` of scalar steps (``symgraph.ops.fused``) and the
+static shapes of its inputs. Each output is elementwise or reduced over some loop axes. ``loop_source``
 turns it into the source of one numba function ``kernel(a0, a1, ...)`` returning the outputs.
 """
 
@@ -12,71 +12,127 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from backends.numba.rules import Kernel
 from backends.numba.scalar import np_dtype, scalar_source, typed
-from symgraph.ops.scalar import ScalarOp
+from symgraph.config import config
+from symgraph.graph import Apply
+from symgraph.ops.fused import Output, Program
 
 REDUCE_IDENTITY = {"sum": 0, "prod": 1, "all": True, "any": False}
 
 
 @dataclass(frozen=True)
-class Step:
-    """slot = op(*args), computed in dtype ``comp`` and stored as ``out``."""
-
-    op: ScalarOp
-    args: tuple[int, ...]
-    comp: str
-    out: str
-
-
-@dataclass(frozen=True)
-class LoopOutput:
-    """The value of ``slot``, elementwise (``reduce`` None) or reduced with ``reduce`` over loop ``axes``."""
-
-    slot: int
-    dtype: str
-    reduce: str | None = None
-    axes: tuple[int, ...] = ()
-    destroys: int | None = None  # input written in place (elementwise outputs only)
-
-
-@dataclass(frozen=True)
 class LoopSpec:
-    """Inputs (dtype, static shape), steps over slots (inputs first, then one slot per step), outputs."""
+    """A program (see ``symgraph.ops.fused``) over inputs of these static shapes; ``destroys`` maps an
+    elementwise output to the input it is written into; ``label`` names the op in run-time errors."""
 
-    inputs: tuple[tuple[str, tuple[int | None, ...]], ...]
-    steps: tuple[Step, ...]
-    outputs: tuple[LoopOutput, ...]
-    label: str  # names the op in run-time error messages
+    shapes: tuple[tuple[int | None, ...], ...]
+    program: Program
+    label: str
+    destroys: tuple[tuple[int, int], ...] = ()
 
     @property
     def ndim(self) -> int:
-        return max((len(shape) for _, shape in self.inputs), default=0)
+        return max((len(shape) for shape in self.shapes), default=0)
+
+    @property
+    def inputs(self) -> list[tuple[str, tuple[int | None, ...]]]:
+        return list(zip(self.program.input_dtypes, self.shapes))
+
+    @property
+    def outputs(self) -> tuple[Output, ...]:
+        return self.program.outputs
 
 
-def loop_source(spec: LoopSpec) -> str:
-    """Source of ``def kernel(a0, ...)`` implementing ``spec`` with explicit nested loops."""
+def program_kernel(op: object, node: Apply, program: Program, destroys: tuple[tuple[int, int], ...] = ()) -> Kernel:
+    """The loop kernel running ``program`` over the inputs of ``node`` (an op of elementwise nature)."""
+    spec = LoopSpec(tuple(v.type.shape for v in node.inputs), program, str(op), destroys)
+    return loop_kernel(spec, config.num_threads)
+
+
+def loop_kernel(spec: LoopSpec, threads: int) -> Kernel:
+    """The kernel for ``spec``; with ``threads`` > 1 and an outer axis that no output reduces, also a
+    variant whose outer loop runs in parallel (used for large inputs)."""
+    parallel = threads > 1 and spec.ndim > 0 and all(0 not in out.axes for out in spec.outputs)
+    return Kernel(
+        loop_source(spec),
+        fastmath=("reassoc",) if uses_accumulators(spec) else (),
+        parallel_source=loop_source(spec, "kernel_parallel") if parallel else None,
+    )
+
+
+def loop_source(spec: LoopSpec, name: str = "kernel") -> str:
+    """Source of ``def <name>(a0, ...)`` implementing ``spec`` with explicit nested loops.
+
+    A reduction over the innermost loop axes accumulates in a local scalar (which LLVM keeps in registers
+    and, with ``reassoc``, vectorizes); other reductions accumulate in their output array. The parallel
+    variant (``name`` != "kernel") runs its outer loop with ``numba.prange``.
+    """
     ndim = spec.ndim
     args = [f"a{i}" for i in range(len(spec.inputs))]
-    lines = [f"def kernel({', '.join(args)}):"]
+    lines = [f"def {name}({', '.join(args)}):"]
     lines += _lengths(spec, ndim)
-    body_indent = "    " * (ndim + 1)
     for k, out in enumerate(spec.outputs):
         lines += _allocate(spec, k, out, ndim)
-    lines += [f"    {'    ' * axis}for j{axis} in range(n{axis}):" for axis in range(ndim)]
-    dtypes = [dtype for dtype, _ in spec.inputs]
-    for i, (_, shape) in enumerate(spec.inputs):
-        lines.append(f"{body_indent}s{i} = a{i}[{_index(shape, ndim)}]")
-    for n, step in enumerate(spec.steps):
-        slot = len(spec.inputs) + n
-        args_src = [_converted(f"s{a}", dtypes[a], step.comp) for a in step.args]
-        expr = scalar_source(step.op, args_src, step.comp)
-        lines.append(f"{body_indent}s{slot} = {np_dtype(step.out)}({expr})")  # numba widens small ints
-        dtypes.append(step.out)
-    for k, out in enumerate(spec.outputs):
-        lines.append(body_indent + _store(k, out, ndim, _converted(f"s{out.slot}", dtypes[out.slot], out.dtype)))
+    invariant = [i for i, (_, shape) in enumerate(spec.inputs) if all(n == 1 for n in shape)]
+    lines += [f"    s{i} = a{i}[{_index(spec.inputs[i][1], ndim)}]" for i in invariant]  # read once
+    lines += _nest(spec, 0, _body(spec, ndim, set(invariant)), parallel=name != "kernel")
     results = [f"o{k}" for k in range(len(spec.outputs))]
     lines.append(f"    return {', '.join(results)}{',' if len(results) == 1 else ''}")
     return "\n".join(lines) + "\n"
+
+
+def uses_accumulators(spec: LoopSpec) -> bool:
+    """True when the kernel sums in local scalars (and so benefits from reassociating float additions)."""
+    return any(_depth(out, spec.ndim) is not None for out in spec.outputs)
+
+
+def _depth(out: Output, ndim: int) -> int | None:
+    """The loop level where a local accumulator starts: reductions over the innermost axes only."""
+    if out.reduce is None or not out.axes:
+        return None
+    depth = ndim - len(out.axes)
+    return depth if out.axes == tuple(range(depth, ndim)) else None
+
+
+def _nest(spec: LoopSpec, level: int, body: list[str], parallel: bool = False) -> list[str]:
+    indent = "    " * (level + 1)
+    accumulators = [(k, out) for k, out in enumerate(spec.outputs) if _depth(out, spec.ndim) == level]
+    lines = [f"{indent}acc{k} = o{k}[{_target(out, spec.ndim)}]" for k, out in accumulators]
+    if level == spec.ndim:
+        lines += [indent + line for line in body]
+    else:
+        loop = "numba.prange" if parallel and level == 0 else "range"
+        lines.append(f"{indent}for j{level} in {loop}(n{level}):")
+        lines += _nest(spec, level + 1, body)
+    lines += [f"{indent}o{k}[{_target(out, spec.ndim)}] = acc{k}" for k, out in accumulators]
+    return lines
+
+
+def _body(spec: LoopSpec, ndim: int, invariant: set[int]) -> list[str]:
+    dtypes = [dtype for dtype, _ in spec.inputs]
+    lines = [f"s{i} = a{i}[{_index(shape, ndim)}]" for i, (_, shape) in enumerate(spec.inputs) if i not in invariant]
+    for n, step in enumerate(spec.program.steps):
+        args_src = [
+            f"s{a}" if i == 0 and step.op.name == "switch" else _converted(f"s{a}", dtypes[a], step.comp_dtype)
+            for i, a in enumerate(step.args)
+        ]
+        expr = scalar_source(step.op, args_src, step.comp_dtype)
+        lines.append(f"s{len(spec.inputs) + n} = {np_dtype(step.out_dtype)}({expr})")  # numba widens small ints
+        dtypes.append(step.out_dtype)
+    for k, out in enumerate(spec.outputs):
+        value = _converted(f"s{out.slot}", dtypes[out.slot], out.dtype)
+        if out.reduce is None:
+            lines.append(f"o{k}[{_target(out, ndim)}] = {value}")
+        else:
+            acc = f"acc{k}" if _depth(out, ndim) is not None else f"o{k}[{_target(out, ndim)}]"
+            combined = _COMBINE[out.reduce].format(acc=acc, v=value)
+            lines.append(f"{acc} = {np_dtype(out.dtype)}({combined})")
+    return lines
+
+
+def _target(out: Output, ndim: int) -> str:
+    return ", ".join(f"j{a}" for a in _kept(out, ndim)) or "()"
 
 
 def _converted(expr: str, have: str, want: str) -> str:
@@ -116,14 +172,15 @@ def _lengths(spec: LoopSpec, ndim: int) -> list[str]:
     return lines
 
 
-def _kept(out: LoopOutput, ndim: int) -> list[int]:
+def _kept(out: Output, ndim: int) -> list[int]:
     return [a for a in range(ndim) if a not in out.axes]
 
 
-def _allocate(spec: LoopSpec, k: int, out: LoopOutput, ndim: int) -> list[str]:
+def _allocate(spec: LoopSpec, k: int, out: Output, ndim: int) -> list[str]:
     shape = "".join(f"n{a}, " for a in _kept(out, ndim))
-    if out.destroys is not None:
-        return [f"    o{k} = a{out.destroys}"]
+    destroyed = dict(spec.destroys).get(k)
+    if destroyed is not None:
+        return [f"    o{k} = a{destroyed}"]
     if out.reduce is None:
         return [f"    o{k} = np.empty(({shape}), {np_dtype(out.dtype)})"]
     if out.reduce in REDUCE_IDENTITY:
@@ -150,11 +207,3 @@ _COMBINE = {
     "all": "{acc} & {v}",
     "any": "{acc} | {v}",
 }
-
-
-def _store(k: int, out: LoopOutput, ndim: int, value: str) -> str:
-    target = f"o{k}[{', '.join(f'j{a}' for a in _kept(out, ndim)) or '()'}]"
-    if out.reduce is None:
-        return f"{target} = {value}"
-    combined = _COMBINE[out.reduce].format(acc=target, v=value)
-    return f"{target} = {np_dtype(out.dtype)}({combined})"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -49,9 +49,22 @@ def _promote_operands(op: Op, values: Sequence[Any], peers: Sequence[int]) -> li
 
 @dataclass(frozen=True)
 class Elemwise(Op):
-    """Apply ``scalar_op`` elementwise; inputs broadcast by their static shapes (1 broadcasts)."""
+    """Apply ``scalar_op`` elementwise; inputs broadcast by their static shapes (1 broadcasts).
+
+    ``inplace``: the input whose memory the output overwrites (set by the inplace rewrite; that input must
+    have the output's dtype and shape, so it does not broadcast).
+    """
 
     scalar_op: ScalarOp
+    inplace: int | None = None
+
+    @property
+    def destroy_map(self) -> dict[int, int]:
+        return {} if self.inplace is None else {0: self.inplace}
+
+    def inplace_variant(self, output: int, input: int) -> Elemwise | None:  # noqa: A002 (the protocol's name)
+        """This op writing its output into the memory of input ``input`` (the inplace rewrite's protocol)."""
+        return replace(self, inplace=input) if output == 0 and self.inplace is None else None
 
     def make_node(self, *inputs: Any) -> Apply:
         spec = self.scalar_op.spec
@@ -68,13 +81,23 @@ class Elemwise(Op):
         out_shape = broadcast_static(*padded)
         if out_shape is None:
             raise self.value_error(variables, f"static shapes {[v.type.shape for v in variables]} do not broadcast")
-        return Apply(self, variables, [TensorType(out_dtype, out_shape)])
+        out_type = TensorType(out_dtype, out_shape)
+        if self.inplace is not None and not (
+            self.inplace < len(variables) and can_hold(variables[self.inplace].type, out_type)
+        ):
+            raise self.type_error(variables, f"input {self.inplace} cannot hold the output {out_type} in place")
+        return Apply(self, variables, [out_type])
 
     def perform(self, node: Apply, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         out_type = node.outputs[0].type
         check_runtime_broadcast(node, inputs)
         comp, out = self.scalar_op.dtypes(tuple(v.dtype for v in node.inputs))
-        return [np.asarray(self.scalar_op.compute(list(inputs), comp, out), dtype=out_type.dtype)]
+        result = np.asarray(self.scalar_op.compute(list(inputs), comp, out), dtype=out_type.dtype)
+        if self.inplace is None:
+            return [result]
+        target = inputs[self.inplace]  # computed in full first: inputs sharing its memory are read before
+        np.copyto(target, result)
+        return [target]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
         ndim = node.outputs[0].ndim
@@ -93,7 +116,21 @@ class Elemwise(Op):
         return SCALAR_VJPS[self.scalar_op.name](list(node.inputs), node.outputs[0], output_grads[0])
 
     def __str__(self) -> str:
-        return f"Elemwise{{{self.scalar_op}}}"
+        mark = "" if self.inplace is None else f",inplace{self.inplace}"
+        return f"Elemwise{{{self.scalar_op}{mark}}}"
+
+
+def can_hold(var: TensorType, out: TensorType) -> bool:
+    """Whether a value of type ``var`` has the dtype and run-time shape of ``out``, so ``out`` can overwrite it.
+
+    A static length of None never broadcasts at run time (see ``refuse_undeclared_broadcast``), so it equals
+    the output's length.
+    """
+    return (
+        var.dtype == out.dtype
+        and var.ndim == out.ndim
+        and all(v is None or v == o for v, o in zip(var.shape, out.shape))
+    )
 
 
 def check_runtime_broadcast(node: Apply, inputs: Sequence[np.ndarray]) -> None:

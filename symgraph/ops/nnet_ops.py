@@ -1,4 +1,5 @@
-"""Ops behind ``sg.nnet``: softmax along an axis, log-softmax, cross-entropy on int targets, one-hot encoding.
+"""Ops behind ``sg.nnet``: softmax along an axis, log-softmax, cross-entropy on int targets, one-hot encoding,
+and the cross-entropy of the softmax of logits that the stabilize rewrites fuse ``crossentropy(softmax(z), t)`` into.
 
 Softmax and LogSoftmax are dedicated ops (rather than graphs of exp/sum) so that they are computed
 stably, and so that rewrites (``log(softmax(x)) -> log_softmax(x)``) and gradients can target them.
@@ -18,7 +19,9 @@ from symgraph.ops.elemwise import cast, exp, where
 from symgraph.ops.shape import expand_dims, shape_i
 from symgraph.types import TensorType, as_dtype
 
-__all__ = ["SoftmaxBase", "Softmax", "LogSoftmax", "CategoricalCrossentropyInt", "OneHot"]
+__all__ = [
+    "SoftmaxBase", "Softmax", "LogSoftmax", "CategoricalCrossentropyInt", "SoftmaxCategoricalCrossentropyInt", "OneHot",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -82,21 +85,11 @@ class CategoricalCrossentropyInt(Op):
     """
 
     def make_node(self, coding_dist: Any, targets: Any) -> Apply:
-        p, t = as_variable(coding_dist), as_variable(targets)
-        if p.ndim != 2 or not p.type.is_float:
-            raise self.type_error([p, t], f"coding_dist must be a float matrix, got {p.type}")
-        if t.ndim != 1 or not t.type.is_integer:
-            raise self.type_error([p, t], f"targets must be an int vector of class indices, got {t.type}")
-        rows = {n for n in (p.type.shape[0], t.type.shape[0]) if n is not None}
-        if len(rows) > 1:
-            raise self.value_error([p, t], f"{p.type.shape[0]} rows of coding_dist but {t.type.shape[0]} targets")
-        return Apply(self, [p, t], [TensorType(p.dtype, (rows.pop() if rows else None,))])
+        return _rows_and_targets_node(self, coding_dist, targets, "coding_dist")
 
     def perform(self, node: Apply, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         p, t = inputs
-        if p.shape[0] != t.shape[0]:
-            raise ValueError(f"{p.shape[0]} rows of coding_dist but {t.shape[0]} targets")
-        check_classes(t, p.shape[1])
+        check_rows_and_targets(p, t, "coding_dist")
         with np.errstate(all="ignore"):
             out = -np.log(p[np.arange(p.shape[0]), t])
         return [np.asarray(out, dtype=node.outputs[0].dtype)]
@@ -113,6 +106,35 @@ class CategoricalCrossentropyInt(Op):
         p, t = node.inputs
         is_target = OneHot("bool")(t, shape_i(p, 1))
         return [where(is_target, expand_dims(-output_grads[0] * exp(node.outputs[0]), 1), 0), None]
+
+
+@dataclass(frozen=True)
+class SoftmaxCategoricalCrossentropyInt(Op):
+    """``categorical_crossentropy(softmax(z), t)`` fused: ``logsumexp(z[i]) - z[i, t[i]]`` for a float matrix of
+    logits ``z`` (rows = examples) and an int vector of classes ``t``; finite for any finite logits.
+
+    Built by the ``crossentropy_softmax`` rewrite; a target outside ``[0, z.shape[1])`` is an error at run time.
+    """
+
+    def make_node(self, logits: Any, targets: Any) -> Apply:
+        return _rows_and_targets_node(self, logits, targets, "logits")
+
+    def perform(self, node: Apply, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        z, t = inputs
+        check_rows_and_targets(z, t, "logits")
+        with np.errstate(all="ignore"):
+            shifted = z - np.max(z, axis=1, keepdims=True, initial=-np.inf)
+            out = np.log(np.sum(np.exp(shifted), axis=1)) - shifted[np.arange(z.shape[0]), t]
+        return [np.asarray(out, dtype=node.outputs[0].dtype)]
+
+    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
+        return [(input_shapes[0][0],)]
+
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """``g[i] * (softmax(z)[i] - onehot(t[i]))``: bounded, so finite at any logits; none for the int targets."""
+        z, t = node.inputs
+        hit = OneHot(z.dtype)(t, shape_i(z, 1))
+        return [expand_dims(output_grads[0], 1) * (Softmax(1)(z) - hit), None]
 
 
 @dataclass(frozen=True)
@@ -163,3 +185,23 @@ def check_classes(indices: np.ndarray, n: int) -> None:
     bad = indices[(indices < 0) | (indices >= n)]
     if bad.size:
         raise ValueError(f"class index {bad.flat[0]} is out of range for {n} classes")
+
+
+def _rows_and_targets_node(op: Op, matrix: Any, targets: Any, what: str) -> Apply:
+    """The node of ``op`` on a float matrix (one row per example) and an int vector of one class per row."""
+    x, t = as_variable(matrix), as_variable(targets)
+    if x.ndim != 2 or not x.type.is_float:
+        raise op.type_error([x, t], f"{what} must be a float matrix, got {x.type}")
+    if t.ndim != 1 or not t.type.is_integer:
+        raise op.type_error([x, t], f"targets must be an int vector of class indices, got {t.type}")
+    rows = {n for n in (x.type.shape[0], t.type.shape[0]) if n is not None}
+    if len(rows) > 1:
+        raise op.value_error([x, t], f"{x.type.shape[0]} rows of {what} but {t.type.shape[0]} targets")
+    return Apply(op, [x, t], [TensorType(x.dtype, (rows.pop() if rows else None,))])
+
+
+def check_rows_and_targets(x: np.ndarray, t: np.ndarray, what: str) -> None:
+    """Raise ValueError unless there is one target per row of ``x``, each a class in ``[0, x.shape[1])``."""
+    if x.shape[0] != t.shape[0]:
+        raise ValueError(f"{x.shape[0]} rows of {what} but {t.shape[0]} targets")
+    check_classes(t, x.shape[1])

@@ -33,8 +33,8 @@ class ScalarSpec:
 
 
 def _keep_int(func: Callable) -> Callable:
-    """Rounding functions are the identity on integers."""
-    return lambda x: x if x.dtype.kind in "biu" else func(x)
+    """Rounding functions are the identity on integers (a copy: a result never shares an input's memory)."""
+    return lambda x: x.copy() if x.dtype.kind in "biu" else func(x)
 
 
 def _variadic(ufunc: np.ufunc) -> Callable:

@@ -1,6 +1,14 @@
 """Graph rewrites: the engine and every module that registers rewrites into its phases."""
 
-from symgraph.rewrite import basic  # noqa: F401  (registers merge and constant folding)
+from symgraph.rewrite import (  # noqa: F401  (each module registers its rewrites)
+    basic,  # merge and constant folding
+    canonicalize,  # canonical sums, products, negations, powers
+    canonicalize_shape,  # useless reshapes, dimshuffles, casts, reductions; static shapes
+    fusion,  # fused elementwise loops and the reductions they feed
+    inplace,  # in-place elementwise nodes and updates
+    specialize,  # special ops (square)
+    stabilize,  # stable forms (log_softmax, log1p, fused softmax crossentropy...)
+)
 from symgraph.rewrite.engine import (
     PHASES,
     RewriteError,

@@ -30,6 +30,8 @@ def merge(fgraph: FunctionGraph) -> int:
         if kept is None or kept not in fgraph.apply_nodes:
             nodes[key] = node
             continue
+        if any(fgraph.destroyers(v) for v in node.outputs + kept.outputs):
+            continue  # merged, the value would be read after (or overwritten twice by) the in-place nodes
         for old, new in zip(node.outputs, kept.outputs):
             fgraph.replace(old, new, reason="merge")
         changes += 1

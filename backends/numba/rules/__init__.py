@@ -23,6 +23,8 @@ class Kernel:
     """Source of ``def kernel(<one argument per node input>)`` returning a tuple of the node's outputs."""
 
     source: str
+    fastmath: tuple[str, ...] = ()  # LLVM fast-math flags for this kernel, e.g. ("reassoc",) for sums
+    parallel_source: str | None = None  # ``def kernel_parallel(...)``: same results, for large inputs
 
 
 @functools.singledispatch
@@ -33,4 +35,4 @@ def numba_rule(op: object, node: Apply) -> Kernel:
     )
 
 
-from backends.numba.rules import elemwise, reduce  # noqa: E402,F401  (they register their rules)
+from backends.numba.rules import alloc, elemwise, indexing, linalg, nnet, reduce, shape  # noqa: E402,F401  (they register their rules)

@@ -1,0 +1,124 @@
+"""Vectorizable transcendental functions for the numba backend's elementwise loops.
+
+numba lowers ``np.exp`` & co. to scalar libm calls, which keep LLVM from vectorizing a loop. This module gives,
+per function and dtype, a scalar ``numba.njit`` function that LLVM inlines into the calling loop and turns into
+SIMD code: either a branch-free polynomial implementation (``backends.numba.vecmath_poly``) or a call of
+glibc's vector math library, libmvec (``backends.numba.vecmath_llvm.libmvec_call``).
+
+Use from generated code, once per module (``vector_math`` is cheap; the function compiles with its first
+caller)::
+
+    from backends.numba.vecmath import vector_math
+    vm_exp_float32 = vector_math("exp", "float32")  # None: use numba's own np.exp
+
+    @numba.njit(error_model="numpy")
+    def kernel(a, out):
+        for i in range(a.shape[0]):
+            out[i] = vm_exp_float32(a[i])  # the argument must have exactly that dtype
+
+Results follow NumPy (scipy for erf/sigmoid, np.logaddexp(0, x) for softplus) to a few ulp over the whole
+range, with NumPy's results on zeros, infinities and NaN. The caller may use any fast-math flags: these
+functions keep their own (``contract`` only). Code using a libmvec function refers to libmvec's symbols: calling
+``vector_math`` (or ``enable_libmvec``) loads the library, and must happen before numba loads such code from its
+on-disk cache, which is the case when the generated module itself calls ``vector_math`` at import.
+"""
+
+from __future__ import annotations
+
+import functools
+import platform
+import sys
+from collections.abc import Callable
+
+import llvmlite.binding as llvm
+import numba
+import numpy as np
+
+from backends.numba.vecmath_llvm import libmvec_call
+from backends.numba.vecmath_poly import JIT_OPTIONS, MAKERS, make_sigmoid, make_softplus
+
+#: glibc's name (without the float32 suffix "f") of each function libmvec provides, by symgraph's name
+_LIBMVEC_SYMBOLS = {
+    "exp": "exp", "exp2": "exp2", "expm1": "expm1", "log": "log", "log2": "log2", "log10": "log10",
+    "log1p": "log1p", "sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "asin", "arccos": "acos",
+    "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "arcsinh": "asinh", "arccosh": "acosh",
+    "arctanh": "atanh", "erf": "erf", "erfc": "erfc",
+}  # fmt: skip
+#: every function ``vector_math`` may provide
+FUNCTIONS = tuple(sorted(set(_LIBMVEC_SYMBOLS) | set(MAKERS)))
+IMPLEMENTATIONS = ("poly", "libmvec")
+DTYPES = ("float32", "float64")
+#: where the polynomial implementation wins: as fast as libmvec or faster (exp, log, sigmoid and softplus within
+#: ~10%, where the polynomials' accuracy decides), see ``python -m backends.numba.vecmath_bench``
+_POLY_FIRST = ("exp", "expm1", "log", "log1p", "tanh", "sigmoid", "softplus")
+#: (function, dtype) -> the implementation ``vector_math`` returns by default; the other one is the fallback
+#: (libmvec missing: sin, cos and erf fall back to the polynomials; libmvec-only functions to numba's own)
+BEST: dict[tuple[str, str], str] = {
+    (name, dtype): "poly" if name in _POLY_FIRST else "libmvec" for name in FUNCTIONS for dtype in DTYPES
+}
+_NEEDS_FMA = {"sin", "cos", "erf"}  # poly versions rely on exact fused multiply-adds
+
+
+def _target_feature(name: str) -> bool:
+    """Whether numba compiles for a CPU with feature ``name`` (honours NUMBA_CPU_NAME/NUMBA_CPU_FEATURES)."""
+    config = numba.core.config
+    if config.CPU_FEATURES is not None:
+        return f"+{name}" in config.CPU_FEATURES.split(",")
+    if config.CPU_NAME not in (None, "host"):
+        return False
+    return bool(llvm.get_host_cpu_features().get(name, False))
+
+
+@functools.cache
+def enable_libmvec() -> bool:
+    """Load glibc's libmvec (x86-64 Linux, AVX2 target) so that jitted code can call it; whether it worked."""
+    if sys.platform != "linux" or platform.machine() != "x86_64" or not _target_feature("avx2"):
+        return False
+    try:
+        llvm.load_library_permanently("libmvec.so.1")
+    except RuntimeError:
+        return False
+    return llvm.address_of_symbol("_ZGVdN8v_erff") is not None  # glibc >= 2.35 has the whole set
+
+
+def vector_math(name: str, dtype: str | np.dtype | type, impl: str | None = None) -> Callable | None:
+    """The vectorizable njit function computing ``name`` (symgraph's scalar op name) on ``dtype`` scalars.
+
+    ``impl`` forces "poly" or "libmvec"; by default the fastest accurate one (``BEST``), else the other. None
+    when neither is available (e.g. libmvec-only functions without libmvec, integer or float16 dtypes): then
+    numba's own ``np.<name>`` is the way.
+    """
+    if impl not in (None, *IMPLEMENTATIONS):
+        raise ValueError(f"vector_math: unknown implementation {impl!r}; choose from {IMPLEMENTATIONS}")
+    dtype = np.dtype(dtype).name
+    if dtype not in DTYPES or name not in FUNCTIONS:
+        return None
+    best = BEST[name, dtype]
+    order = [impl] if impl else [best, *(i for i in IMPLEMENTATIONS if i != best)]
+    for choice in order:
+        fn = _build(name, dtype, choice)
+        if fn is not None:
+            return fn
+    return None
+
+
+@functools.cache
+def _build(name: str, dtype: str, impl: str) -> Callable | None:
+    if impl == "poly":
+        if name not in MAKERS or (name in _NEEDS_FMA and not _target_feature("fma")):
+            return None
+        return MAKERS[name](dtype)
+    if name in ("sigmoid", "softplus"):
+        exp, log1p = _build("exp", dtype, "libmvec"), _build("log1p", dtype, "libmvec")
+        if exp is None or log1p is None:
+            return None
+        return make_sigmoid(dtype, exp) if name == "sigmoid" else make_softplus(dtype, exp, log1p)
+    if name not in _LIBMVEC_SYMBOLS or not enable_libmvec():
+        return None
+    call = libmvec_call(_LIBMVEC_SYMBOLS[name] + ("f" if dtype == "float32" else ""), dtype)
+
+    @numba.njit(**JIT_OPTIONS)
+    def libmvec_function(x):
+        return call(x)
+
+    return libmvec_function

@@ -1,0 +1,295 @@
+"""Elementwise graphs as sympy expressions, and the equality check behind the symbolic proofs of rewrites.
+
+``to_sympy(outputs, inputs)`` turns the elementwise graph between ``inputs`` and ``outputs`` into one sympy
+expression per output. Each input stands for one of its elements (a Symbol named after the variable),
+a constant for its value (its entries must all be equal). The model is exact mathematics: floats are real
+numbers (no rounding, overflow, inf or NaN: a sympy ``real`` symbol is finite), integers are integers (no
+wraparound), bools are sympy booleans. An identity proven on this model holds in floating point up to
+rounding, on the domain that the symbols' assumptions state (``positive=True``...).
+
+``equal_on_domain(lhs, rhs)`` proves ``lhs == rhs`` symbolically (sympy simplifies their difference to 0)
+or, where sympy is inconclusive, looks for a counterexample at rational points of the domain. Its
+``Verdict`` says which happened: agreement at points is a check, never a proof.
+
+Both signatures are stable (the stabilize and canonicalize tests rely on them).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy
+from sympy.logic import boolalg
+
+from symgraph.errors import SymgraphValueError
+from symgraph.graph import Constant, Variable
+from symgraph.ops.alloc import Alloc, BroadcastTo
+from symgraph.ops.elemwise import Elemwise
+from symgraph.ops.scalar import ScalarOp
+from symgraph.ops.shape import DimShuffle, SpecifyShape
+
+__all__ = ["SympyConversionError", "Verdict", "equal_on_domain", "input_symbols", "to_sympy"]
+
+
+class SympyConversionError(SymgraphValueError):
+    """A graph holds an op (or a constant) that has no elementwise meaning in sympy."""
+
+
+def _trunc(a: sympy.Expr) -> sympy.Expr:
+    return sympy.Piecewise((sympy.floor(a), a >= 0), (sympy.ceiling(a), True))
+
+
+_NUMERIC: dict[str, Callable[..., Any]] = {
+    "add": sympy.Add, "mul": sympy.Mul, "sub": lambda a, b: a - b, "true_div": lambda a, b: a / b,
+    "floor_div": lambda a, b: sympy.floor(a / b), "mod": sympy.Mod, "pow": sympy.Pow, "maximum": sympy.Max,
+    "minimum": sympy.Min, "arctan2": sympy.atan2, "neg": lambda a: -a, "abs": sympy.Abs, "sign": sympy.sign,
+    "square": lambda a: a**2, "floor": sympy.floor, "ceil": sympy.ceiling, "trunc": _trunc,
+    "reciprocal": lambda a: 1 / a, "exp": sympy.exp, "exp2": lambda a: 2**a, "expm1": lambda a: sympy.exp(a) - 1,
+    "log": sympy.log, "log2": lambda a: sympy.log(a, 2), "log10": lambda a: sympy.log(a, 10),
+    "log1p": lambda a: sympy.log(1 + a), "sqrt": sympy.sqrt, "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan,
+    "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan, "sinh": sympy.sinh, "cosh": sympy.cosh,
+    "tanh": sympy.tanh, "arcsinh": sympy.asinh, "arccosh": sympy.acosh, "arctanh": sympy.atanh, "erf": sympy.erf,
+    "erfc": sympy.erfc, "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)), "softplus": lambda a: sympy.log(1 + sympy.exp(a)),
+    "relu": lambda a: sympy.Max(a, 0), "clip": lambda a, lo, hi: sympy.Min(sympy.Max(a, lo), hi),
+    "identity": lambda a: a,
+}  # fmt: skip
+_COMPARE = {"eq": sympy.Eq, "neq": sympy.Ne, "lt": sympy.Lt, "le": sympy.Le, "gt": sympy.Gt, "ge": sympy.Ge}
+_LOGIC = {"logical_and": sympy.And, "logical_or": sympy.Or, "logical_xor": sympy.Xor, "logical_not": sympy.Not}
+_BOOL_ARITHMETIC = {  # NumPy's arithmetic on bools is logic
+    "add": sympy.Or, "mul": sympy.And, "maximum": sympy.Or, "minimum": sympy.And, "and_": sympy.And,
+    "or_": sympy.Or, "xor": sympy.Xor, "invert": sympy.Not, "identity": lambda a: a,
+}  # fmt: skip
+
+
+def _number(e: Any, dtype: str) -> Any:
+    """A value as a number (a bool is 1 or 0)."""
+    return sympy.Piecewise((1, e), (0, True)) if dtype == "bool" else e
+
+
+def _truth(e: Any, dtype: str) -> Any:
+    """A value as a boolean (nonzero is true)."""
+    return e if dtype == "bool" else sympy.Ne(e, 0)
+
+
+def scalar_to_sympy(op: ScalarOp, args: Sequence[Any], dtypes: Sequence[str], out_dtype: str) -> Any:
+    """``op`` applied to sympy values ``args`` of the given dtypes, giving a value of ``out_dtype``."""
+    name = op.name
+    if name == "cast":
+        (a,), (src,) = args, dtypes
+        if out_dtype == "bool":
+            return _truth(a, src)
+        a = _number(a, src)
+        return _trunc(a) if np.dtype(src).kind == "f" and np.dtype(out_dtype).kind in "iu" else a
+    if name == "switch":
+        cond, a, b = args
+        return sympy.Piecewise((a, _truth(cond, dtypes[0])), (b, True))
+    if name in _LOGIC:
+        return _LOGIC[name](*(_truth(a, d) for a, d in zip(args, dtypes)))
+    if name in _COMPARE and all(d == "bool" for d in dtypes):
+        same = sympy.Equivalent(*args)
+        return (
+            same if name == "eq" else sympy.Not(same) if name == "neq" else _COMPARE[name](*map(_number, args, dtypes))
+        )
+    if name in _COMPARE:
+        return _COMPARE[name](*map(_number, args, dtypes))
+    if out_dtype == "bool" and name in _BOOL_ARITHMETIC:
+        return _BOOL_ARITHMETIC[name](*args)
+    if out_dtype != "bool" and name in _NUMERIC:
+        return _NUMERIC[name](*map(_number, args, dtypes))
+    raise SympyConversionError(f"to_sympy: {op} on {list(dtypes)} has no sympy meaning here")
+
+
+def _constant(var: Constant) -> Any:
+    data = var.data
+    if data.size == 0 or not bool(np.all((data == data.flat[0]) | (data != data))):
+        raise SympyConversionError(f"to_sympy: constant {var!r} is not one value repeated")
+    value = data.flat[0].item()
+    if var.dtype == "bool":
+        return sympy.true if value else sympy.false
+    if isinstance(value, int):
+        return sympy.Integer(value)
+    if np.isnan(value):
+        return sympy.nan
+    if np.isinf(value):
+        return sympy.oo if value > 0 else -sympy.oo
+    return sympy.Rational(*value.as_integer_ratio())  # the exact binary value
+
+
+def _keeps_order(op: DimShuffle) -> bool:
+    kept = [p for p in op.pattern if p != "x"]
+    return kept == sorted(kept)
+
+
+def input_symbols(inputs: Sequence[Variable], **assumptions: bool) -> list[sympy.Symbol]:
+    """One Symbol per input, named after it (``x<i>`` when unnamed or named twice): ``real=True`` for floats,
+    ``integer=True`` for integers, a plain boolean symbol for bools; ``assumptions`` are added to numbers."""
+    names = [v.name or f"x{i}" for i, v in enumerate(inputs)]
+    names = [n if names.count(n) == 1 else f"x{i}" for i, n in enumerate(names)]
+    symbols = []
+    for name, var in zip(names, inputs):
+        if var.dtype == "bool":
+            symbols.append(sympy.Symbol(name))
+        else:
+            kind = {"integer": True} if var.type.is_integer else {"real": True}
+            symbols.append(sympy.Symbol(name, **{**kind, **assumptions}))
+    return symbols
+
+
+def to_sympy(outputs: Sequence[Variable], inputs: Sequence[Variable], symbols: Sequence[sympy.Symbol] | None = None,
+             **assumptions: bool) -> list[Any]:  # fmt: skip
+    """One sympy expression per output of the elementwise graph from ``inputs`` to ``outputs``.
+
+    ``symbols``: the sympy symbol of each input (default ``input_symbols(inputs, **assumptions)``, so two graphs
+    whose inputs have the same names and dtypes get the same symbols: the inputs of ``f.fgraph``, copies of
+    the originals, do). The graph may hold Elemwise nodes of every scalar op with a sympy meaning (not round,
+    isnan, isinf, nor bitwise ops on integers), FusedElemwise nodes without reductions, dimshuffles that keep
+    the order of the axes, specify_shape, alloc and broadcast_to. Raises SympyConversionError otherwise.
+    """
+    symbols = input_symbols(inputs, **assumptions) if symbols is None else list(symbols)
+    if len(symbols) != len(inputs):
+        raise SympyConversionError(f"to_sympy: {len(symbols)} symbols for {len(inputs)} inputs")
+    values: dict[Variable, Any] = dict(zip(inputs, symbols))
+    stack = list(outputs)
+    while stack:  # depth first, converting a node once the inputs it reads are converted
+        var = stack[-1]
+        if var in values:
+            stack.pop()
+            continue
+        if isinstance(var, Constant):
+            values[stack.pop()] = _constant(var)
+            continue
+        if var.owner is None:
+            raise SympyConversionError(f"to_sympy: {var!r} is not among the inputs")
+        node = var.owner
+        read = node.inputs[:1] if _passes_through(node.op) else node.inputs
+        missing = [v for v in read if v not in values]
+        if missing:
+            stack += missing
+            continue
+        stack.pop()
+        values.update(zip(node.outputs, _convert(node.op, [values[v] for v in read], [v.dtype for v in read], node)))
+    return [values[v] for v in outputs]
+
+
+def _passes_through(op: Any) -> bool:
+    """Ops whose output elements are elements of their first input, in order."""
+    return isinstance(op, SpecifyShape | Alloc | BroadcastTo) or isinstance(op, DimShuffle) and _keeps_order(op)
+
+
+def _convert(op: Any, args: list[Any], dtypes: list[str], node: Any) -> list[Any]:
+    from symgraph.ops.fused import FusedElemwise
+
+    if _passes_through(op):
+        return args[:1]
+    if isinstance(op, Elemwise):
+        return [scalar_to_sympy(op.scalar_op, args, dtypes, node.outputs[0].dtype)]
+    if isinstance(op, FusedElemwise) and all(o.reduce is None for o in op.program.outputs):
+        slots, slot_dtypes = list(args), list(dtypes)
+        for step in op.program.steps:
+            step_args = [slots[a] for a in step.args]
+            slots.append(scalar_to_sympy(step.op, step_args, [slot_dtypes[a] for a in step.args], step.out_dtype))
+            slot_dtypes.append(step.out_dtype)
+        return [slots[o.slot] for o in op.program.outputs]
+    raise SympyConversionError(f"to_sympy: {op} has no elementwise sympy meaning")
+
+
+# -- equality ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Verdict:
+    """Whether two expressions are equal on their symbols' domain, and how that was established.
+
+    ``proved``: sympy showed it symbolically (method "simplify"). Otherwise ``equal`` reports the check at
+    rational points (method "points": no counterexample found, which is evidence, not proof), a
+    counterexample (method "counterexample", ``equal`` False), or no point of the domain where both sides
+    are finite reals (method "inconclusive").
+    """
+
+    proved: bool
+    equal: bool
+    method: str
+    detail: str = ""
+
+
+def _is_boolean(e: Any) -> bool:
+    return isinstance(e, boolalg.Boolean) and not isinstance(e, sympy.Expr)
+
+
+_FIRST_VALUES = (0, 1, -1, 2, -2, sympy.S.Half, -sympy.S.Half)  # where piecewise functions often change
+
+
+def _sample(symbol: sympy.Symbol, rng: random.Random, k: int) -> Any:
+    """The k-th value for ``symbol`` satisfying its assumptions: the usual edges first, then random rationals
+    (integers for integer symbols); true/false for a boolean symbol."""
+    if symbol.is_real is None and symbol.is_integer is None:
+        return sympy.true if k % 2 else sympy.false
+    candidates = [sympy.S(v) for v in _FIRST_VALUES[k : k + 1]]
+    candidates += [
+        sympy.Rational(rng.randint(-40, 40), 1 if symbol.is_integer else rng.randint(1, 8)) for _ in range(1000)
+    ]
+    for v in candidates:
+        if all(getattr(v, f"is_{fact}") == holds for fact, holds in symbol.assumptions0.items()):
+            return v
+    raise SympyConversionError(f"equal_on_domain: found no value satisfying the assumptions of {symbol}")
+
+
+def _point_value(e: Any, point: dict) -> Any:
+    """``e`` at ``point``: a bool, a float-like sympy number, or None outside the domain (complex, inf, NaN)."""
+    v = e.subs(point) if hasattr(e, "subs") else e
+    if isinstance(v, boolalg.BooleanAtom):
+        return bool(v)
+    v = sympy.N(v, 40)
+    return v if v.is_real and v.is_finite else None
+
+
+_PROOF_STEPS: tuple[Callable[[Any], Any], ...] = (  # equivalences, cheapest first
+    lambda d: d,
+    sympy.expand,
+    sympy.simplify,
+    lambda d: sympy.simplify(sympy.expand_func(d)),  # erf(x) + erfc(x) - 1
+    lambda d: sympy.simplify(sympy.piecewise_fold(d.rewrite(sympy.Piecewise))),  # Max, Min, Abs, sign
+)
+
+
+_BOOLEAN_STEPS: tuple[Callable[[Any], Any], ...] = (  # equivalences of "lhs xor rhs"
+    lambda d: d,
+    sympy.simplify_logic,
+    sympy.simplify,
+    lambda d: sympy.false if len(d.free_symbols) == 1 and sympy.simplify_logic(d).as_set() == sympy.S.EmptySet else d,
+)
+
+
+def equal_on_domain(lhs: Any, rhs: Any, points: int = 200, seed: int = 0) -> Verdict:
+    """Whether ``lhs == rhs`` for every value of their free symbols allowed by the symbols' assumptions.
+
+    Symbolic first (the difference, or for booleans their exclusive or, simplified to 0/false, also after
+    expanding special functions and writing Max/Min/Abs as Piecewise); if sympy is inconclusive, evaluation at
+    ``points`` random rational points (a check, not a proof; see ``Verdict``).
+    """
+    boolean = _is_boolean(lhs) or _is_boolean(rhs)
+    difference = sympy.Xor(lhs, rhs) if boolean else sympy.sympify(lhs - rhs)
+    zero = sympy.false if boolean else 0
+    for step in _BOOLEAN_STEPS if boolean else _PROOF_STEPS:
+        try:
+            if step(difference) == zero:
+                return Verdict(True, True, "simplify")
+        except (TypeError, ValueError, AttributeError, NotImplementedError):  # sympy gave up on this step
+            continue
+    rng = random.Random(seed)
+    symbols = sorted(difference.free_symbols, key=lambda s: s.name)
+    checked = 0
+    for k in range(points):
+        point = {s: _sample(s, rng, k) for s in symbols}
+        left, right = _point_value(lhs, point), _point_value(rhs, point)
+        if left is None or right is None:
+            continue
+        checked += 1
+        same = left == right if boolean else abs(left - right) <= sympy.Float(1e-25, 40) * max(1, abs(left))
+        if not same:
+            return Verdict(False, False, "counterexample", f"at {point}: {left} != {right}")
+    if not checked:
+        return Verdict(False, False, "inconclusive", "no point of the domain where both sides are finite reals")
+    return Verdict(False, True, "points", f"equal at {checked} rational points; sympy found no proof")

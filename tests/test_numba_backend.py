@@ -1,0 +1,173 @@
+"""The numba backend's machinery: generated source, missing rules, constants as arguments, threads, cache."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import symgraph as sg
+from backends.numba import cache
+from backends.numba.codegen import generate
+from backends.numba.rules import MissingRuleError
+from symgraph.fgraph import FunctionGraph
+from symgraph.graph import Apply
+from symgraph.op import Op
+from tests.helpers import assert_backend_agrees
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_source_is_one_commented_line_per_node():
+    x = sg.vector("x")
+    y = sg.exp(x) * 2.0
+    f = sg.function([x], [y, y.sum()], backend="numba", rewrites=None)
+    np.testing.assert_allclose(f(np.arange(3.0))[1], (np.exp(np.arange(3.0)) * 2).sum())
+    calls = [line for line in f.source.splitlines() if " = k" in line]
+    comments = [line.strip() for line in f.source.splitlines() if line.strip().startswith("# Elemwise")]
+    assert len(calls) == 3 and len(comments) == 2
+    assert "# Elemwise{exp}(x)" in comments
+
+
+def test_a_missing_rule_is_a_compile_time_error():
+    @dataclass(frozen=True)
+    class Twice(Op):
+        def make_node(self, x):
+            x = sg.as_tensor_variable(x)
+            return Apply(self, [x], [x.type])
+
+        def perform(self, node, inputs):
+            return [inputs[0] * 2]
+
+    x = sg.vector("x")
+    with pytest.raises(MissingRuleError, match="no rule for Twice"):
+        sg.function([x], Twice()(x), backend="numba")
+
+
+def test_constants_are_arguments_not_source():
+    x = sg.vector("x")
+    a = generate(FunctionGraph([x], [x * np.float64(2.0)]))
+    b = generate(FunctionGraph([x], [x * np.float64(3.0)]))
+    assert a.name == b.name and a.source == b.source
+    assert [c.item() for c in a.constants] == [2.0] and [c.item() for c in b.constants] == [3.0]
+    f = sg.function([x], x * np.float64(3.0), backend="numba", rewrites=None)
+    np.testing.assert_array_equal(f(np.ones(2)), [3.0, 3.0])
+
+
+def test_float32_kernels_stay_float32():
+    x = sg.vector("x", dtype="float32")
+    fg = FunctionGraph([x], [sg.sigmoid(x) * np.float32(2.0) + sg.softplus(x)])
+    generated = generate(fg)
+    assert all("float64" not in source for source in generated.kernels.values())
+
+
+def test_runtime_shape_mismatch_is_a_call_error():
+    x, y = sg.vector("x"), sg.vector("y")
+    f = sg.function([x, y], x + y, backend="numba", rewrites=None)
+    with pytest.raises(sg.CallError, match="do not match"):
+        f(np.ones(3), np.ones(4))
+    with pytest.raises(sg.CallError, match="declared static-1"):
+        f(np.ones(3), np.ones(1))
+
+
+def test_outputs_that_are_inputs_or_repeated():
+    x = sg.vector("x")
+    f = sg.function([x], [x, sg.exp(x), sg.exp(x)], backend="numba")
+    value = np.arange(3.0)
+    a, b, c = f(value)
+    assert a is not value and b is not c
+    np.testing.assert_array_equal(a, value)
+
+
+def test_parallel_kernels_agree_with_the_reference(monkeypatch):
+    monkeypatch.setattr(sg.config, "num_threads", 2)
+    x = sg.matrix("x")
+    y = sg.tanh(x) * 3.0 + 1.0
+    fg = FunctionGraph([x], [y, y.sum(axis=1)])
+    elementwise = [source for source in generate(fg).kernels.values() if "np.empty((n0, n1, )" in source]
+    assert elementwise and all("numba.prange" in source for source in elementwise)
+    assert_backend_agrees([y, y.sum(axis=1)], {x: np.random.default_rng(0).normal(size=(300, 300))}, "numba")
+
+
+def test_versions_are_part_of_the_cache_directory(monkeypatch):
+    before = cache.versions_key()
+    monkeypatch.setattr(sg, "__version__", "0.0.0-test")
+    cache.versions_key.cache_clear()
+    try:
+        assert cache.versions_key() != before
+    finally:
+        monkeypatch.undo()
+        cache.versions_key.cache_clear()
+    assert cache.versions_key() == before
+
+
+def test_a_truncated_module_file_is_rewritten_with_a_warning(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYMGRAPH_CACHE_DIR", str(tmp_path))
+    source = "VALUE = 42\n"
+    name = cache.module_name("sgtest_", source + str(tmp_path))
+    path = tmp_path / f"numba-{cache.versions_key()}" / f"{name}.py"
+    path.parent.mkdir(parents=True)
+    path.write_text(source[:4])
+    with pytest.warns(UserWarning, match="corrupted"):
+        module = cache.load_module(name, source)
+    assert module.VALUE == 42 and path.read_text() == source
+    del sys.modules[name]
+
+
+def _run(script: str, cache_dir: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SYMGRAPH_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(script)], env=env, capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)  # fmt: skip
+
+
+SCRIPT = """
+    import sys, warnings
+    import numpy as np
+    import symgraph as sg
+    x = sg.vector("x")
+    f = sg.function([x], sg.exp(x) * 2.0 + x.sum(), backend="numba")
+    print(f(np.arange(3.0)).tolist())
+    stats = sys.modules[[m for m in sys.modules if m.startswith("sg_")][0]].graph.stats
+    print("hits", sum(stats.cache_hits.values()), "misses", sum(stats.cache_misses.values()))
+"""
+EXPECTED = str((np.exp(np.arange(3.0)) * 2.0 + 3.0).tolist())
+
+
+def test_cache_two_processes_at_once_then_a_hit_then_corrupted_numba_files(tmp_path):
+    env = {**os.environ, "SYMGRAPH_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", textwrap.dedent(SCRIPT)], env=env, cwd=ROOT, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        for _ in range(2)
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert out.splitlines()[0] == EXPECTED
+    (directory,) = tmp_path.glob("numba-*")
+    assert len(list(directory.glob("sg_*.py"))) == 1 and not list(directory.glob(".tmp-*"))
+
+    warm = _run(SCRIPT, tmp_path)
+    assert warm.returncode == 0, warm.stderr
+    assert warm.stdout.splitlines()[1] == "hits 1 misses 0"
+
+    for index in (directory / "__pycache__").glob("*.nbi"):
+        index.write_bytes(index.read_bytes()[:10])
+    broken = _run(SCRIPT, tmp_path)
+    assert broken.returncode == 0, broken.stderr
+    assert broken.stdout.splitlines()[0] == EXPECTED and "unreadable" in broken.stderr
+    again = _run(SCRIPT, tmp_path)
+    assert again.stdout.splitlines()[1] == "hits 1 misses 0" and "unreadable" not in again.stderr
+
+
+def test_numba_import_does_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        import backends.numba  # noqa: F401
