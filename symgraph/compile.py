@@ -69,8 +69,10 @@ class Function:
 
     def __init__(self, inputs: list[Variable], outputs: list[Variable], single: bool,
                  updates: list[tuple[SharedVariable, Variable]], givens: dict[Variable, Variable],
-                 backend: str, allow_input_downcast: bool, rewrites: Rewrites, trace: bool) -> None:  # fmt: skip
+                 backend: str, allow_input_downcast: bool, rewrites: Rewrites, trace: bool,
+                 trust_input: bool) -> None:  # fmt: skip
         self.inputs = inputs
+        self.trust_input = trust_input
         self.single = single
         self.allow_input_downcast = allow_input_downcast
         targets = (
@@ -104,6 +106,8 @@ class Function:
         bases = {self.fgraph.view_base(n.inputs[i]) for n in self.fgraph.apply_nodes for i in n.op.destroy_map.values()}
         self._overwritten = sorted(index[b] for b in bases if b in index)  # storage updated in place
         self._positions = {v.name: i for i, v in enumerate(inputs) if v.name}
+        self._names = [f"input {i} ({var.name or var.type})" for i, var in enumerate(inputs)]
+        self._may_alias = _may_alias(self.fgraph, len(outputs))
 
     def _arguments(self, args: tuple, kwargs: dict) -> list[Any]:
         if len(args) > len(self.inputs):
@@ -120,24 +124,31 @@ class Function:
             if value is _MISSING:
                 raise CallError(f"missing value for input {i} ({self.inputs[i]!r})")
         return [
-            var.type.filter(v, name=f"input {i} ({var.name or var.type})", allow_downcast=self.allow_input_downcast)
-            for i, (var, v) in enumerate(zip(self.inputs, values))
+            var.type.filter(v, name=name, allow_downcast=self.allow_input_downcast)
+            for var, v, name in zip(self.inputs, values, self._names)
         ]
 
     def __call__(self, *args: Any, **kwargs: Any) -> np.ndarray | list[np.ndarray]:
-        values = self._arguments(args, kwargs)
+        """Run the graph; with ``trust_input`` the positional values are passed on unchecked (they must be
+        ndarrays of the inputs' exact dtypes and ndims)."""
+        values = list(args) if self.trust_input and not kwargs else self._arguments(args, kwargs)
         values += [var.get_value(borrow=True) for var in self.shared]
         if self._overwritten:
             _unshare(values, self._overwritten)
         results = self.thunk(values)
-        outputs, new_values = results[: self.n_outputs], results[self.n_outputs :]
+        n = self.n_outputs
+        may_alias = self._may_alias
         kept = []  # arrays handed out so far: nothing returned may alias another returned array
-        for var, own, value in zip(self.update_vars, self._storage, new_values):  # after the call
-            in_place = own is not None and value is values[own]  # written into its own storage
-            kept.append(value if in_place else _detached(value, values + kept))
-            var.set_value(kept[-1], borrow=True)
-        for i, value in enumerate(outputs):
-            outputs[i] = _detached(value, values + kept)
+        for k, (var, own) in enumerate(zip(self.update_vars, self._storage)):  # after the call
+            value = results[n + k]
+            if may_alias[n + k] and not (own is not None and value is values[own]):  # not its own storage
+                value = _detached(value, values + kept)
+            kept.append(value)
+            var.set_value(value, borrow=True)
+        outputs = results[:n]
+        for i in range(n):
+            if may_alias[i]:
+                outputs[i] = _detached(outputs[i], values + kept)
             kept.append(outputs[i])
         return outputs[0] if self.single else outputs
 
@@ -158,6 +169,29 @@ def _detached(result: np.ndarray, arguments: list[np.ndarray]) -> np.ndarray:
     shared storage)."""
     shared = not result.flags.writeable or any(np.may_share_memory(result, a) for a in arguments)
     return result.copy() if shared else result
+
+
+def _may_alias(fgraph: FunctionGraph, n_outputs: int) -> list[bool]:
+    """For each graph output (outputs, then update values): whether its value may share memory with an
+    argument, a constant, or a value returned before it (updates come first), following views and
+    in-place writes back to the memory they live in. The others are always fresh memory."""
+    roots: list[Variable] = []
+    for var in fgraph.outputs:
+        while var.owner is not None and var not in fgraph.input_set:
+            op = var.owner.op
+            source = op.view_map.get(var.index, op.destroy_map.get(var.index))
+            if source is None:
+                break
+            var = var.owner.inputs[source]
+        roots.append(var)
+    order = list(range(n_outputs, len(roots))) + list(range(n_outputs))
+    flags = [False] * len(roots)
+    seen: set[Variable] = set()
+    for k in order:
+        root = roots[k]
+        flags[k] = root.owner is None or root in fgraph.input_set or root in seen
+        seen.add(root)
+    return flags
 
 
 def _memory_owner(value: Any) -> Any:
@@ -187,7 +221,7 @@ def _backend(name: str) -> Any:
 def function(inputs: Sequence[Variable], outputs: Variable | Sequence[Variable] | None = None,
              updates: Any = None, givens: Any = None, backend: str | None = None,
              allow_input_downcast: bool = False, rewrites: Rewrites = "default",
-             trace: bool | None = None) -> Function:  # fmt: skip
+             trace: bool | None = None, trust_input: bool = False) -> Function:  # fmt: skip
     """Compile ``outputs`` as a function of ``inputs``.
 
     ``updates``: dict or pairs (shared variable, new value expression), applied after each call.
@@ -195,7 +229,8 @@ def function(inputs: Sequence[Variable], outputs: Variable | Sequence[Variable] 
     ``backend``: a name from the ``backends`` registry (default ``config.backend``).
     ``rewrites``: "fast_run", "fast_compile", None, or tags/rewrite names to include ("-name" excludes);
     default ``config.rewrites``. ``trace``: print which rewrites fired (default ``config.trace_rewrites``);
-    the report is kept as ``f.rewrite_report`` either way.
+    the report is kept as ``f.rewrite_report`` either way. ``trust_input``: skip checking and converting the
+    inputs at each call (positional ndarrays of the exact dtypes only; ``f.trust_input`` can be set later).
 
     Updates may be computed in place, into the shared variable's storage (the inplace rewrite); those
     nodes run after every node that does not depend on them. So a call that fails leaves every shared
@@ -219,4 +254,5 @@ def function(inputs: Sequence[Variable], outputs: Variable | Sequence[Variable] 
         inputs, outputs, single, _check_updates(_pairs(updates, "updates")),
         _check_givens(_pairs(givens, "givens")), backend or config.backend, allow_input_downcast,
         config.rewrites if rewrites == "default" else rewrites, config.trace_rewrites if trace is None else trace,
+        trust_input,
     )  # fmt: skip

@@ -24,6 +24,7 @@ class FunctionGraph:
             self.memo = dict(zip(inputs, new_inputs))
             inputs, outputs = new_inputs, new_outputs
         self.inputs = inputs
+        self.input_set = set(inputs)  # membership tests (the list keeps the order)
         self.outputs = outputs
         self.update_map: dict[int, int] = {}  # output index -> index of the (shared) input it becomes
         self.clients: dict[Variable, list[tuple[Apply | str, int]]] = {}
@@ -68,7 +69,7 @@ class FunctionGraph:
             raise SymgraphTypeError(f"cannot replace {old!r} by {new!r} ({reason}): types differ")
         if old is new:
             return
-        blocked = set(self.inputs)
+        blocked = self.input_set
         stack = [] if new in blocked else [new.owner]
         while stack:  # import the nodes of new's graph that are not here yet (not all its ancestors: fast)
             node = stack.pop()
@@ -93,7 +94,9 @@ class FunctionGraph:
         extra = self.destroy_dependencies()
         if not extra:
             return order
-        late = {n for n in extra if any(self.view_base(n.inputs[i]) in self.inputs for i in n.op.destroy_map.values())}
+        late = {
+            n for n in extra if any(self.view_base(n.inputs[i]) in self.input_set for i in n.op.destroy_map.values())
+        }
         order = [n for n in order if n not in late] + [n for n in order if n in late]
         rank = {node: i for i, node in enumerate(order)}
         waiting = {node: {v.owner for v in node.inputs if v.owner in rank} | extra.get(node, set()) for node in order}
@@ -117,7 +120,7 @@ class FunctionGraph:
 
     def view_base(self, var: Variable) -> Variable:
         """The variable whose memory ``var`` may be a view of (``var`` itself when it owns its memory)."""
-        while var.owner is not None and var not in self.inputs and var.index in var.owner.op.view_map:
+        while var.owner is not None and var not in self.input_set and var.index in var.owner.op.view_map:
             var = var.owner.inputs[var.owner.op.view_map[var.index]]
         return var
 

@@ -73,6 +73,7 @@ class TensorType:
                 raise ValueError(f"static shape entries must be ints >= 0 or None, got {shape}")
         object.__setattr__(self, "dtype", as_dtype(dtype))
         object.__setattr__(self, "shape", tuple(None if d is None else int(d) for d in shape))
+        object.__setattr__(self, "np_dtype", np.dtype(self.dtype))  # not a field: for fast checks
 
     @property
     def ndim(self) -> int:
@@ -103,7 +104,9 @@ class TensorType:
 
     def filter(self, value: object, name: str = "input", allow_downcast: bool = False) -> np.ndarray:
         """Convert a call-time value to this type or raise a CallError naming ``name``."""
-        if isinstance(value, np.ndarray | np.generic):
+        if type(value) is np.ndarray and value.dtype == self.np_dtype and value.ndim == len(self.shape):
+            arr = value  # the common case, checked cheaply (the static lengths below)
+        elif isinstance(value, np.ndarray | np.generic):
             arr = np.asarray(value)
             if arr.dtype != self.dtype:
                 if not (allow_downcast or np.can_cast(arr.dtype, self.dtype, "safe")):
@@ -129,7 +132,7 @@ class TensorType:
         if arr.ndim != self.ndim:
             raise CallError(f"{name}: expected {self.ndim} dimensions ({self}), got shape {arr.shape}")
         for axis, (want, got) in enumerate(zip(self.shape, arr.shape)):
-            if want is not None and want != got:
+            if want != got and want is not None:
                 raise CallError(f"{name}: expected length {want} on axis {axis} ({self}), got shape {arr.shape}")
         return arr
 

@@ -143,8 +143,14 @@ EXPECTED = str((np.exp(np.arange(3.0)) * 2.0 + 3.0).tolist())
 def test_cache_two_processes_at_once_then_a_hit_then_corrupted_numba_files(tmp_path):
     env = {**os.environ, "SYMGRAPH_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     procs = [
-        subprocess.Popen([sys.executable, "-c", textwrap.dedent(SCRIPT)], env=env, cwd=ROOT, text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(SCRIPT)],
+            env=env,
+            cwd=ROOT,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
         for _ in range(2)
     ]
     for proc in procs:

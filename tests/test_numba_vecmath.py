@@ -84,10 +84,12 @@ def _exact(name: str, x: np.ndarray) -> np.ndarray:
 
 
 def _ulps(y: np.ndarray, exact: np.ndarray) -> np.ndarray:
-    """|y - exact| in units of the last place of y's dtype at exact; 0 where both are the same inf or NaN."""
+    """|y - exact| in units of the last place of y's dtype at exact (the smaller one at a power of 2); 0 where both
+    are the same inf or NaN."""
     with np.errstate(all="ignore"):
         rounded = exact.astype(y.dtype)
-        err = np.abs(y.astype(exact.dtype) - exact) / np.spacing(np.abs(rounded)).astype(exact.dtype)
+        ulp = np.spacing(np.nextafter(np.abs(rounded), 0)).astype(exact.dtype)
+        err = np.abs(y.astype(exact.dtype) - exact) / ulp
     same = (np.isnan(y) & np.isnan(exact)) | (np.isinf(y) & (y == rounded))
     return np.where(same, 0.0, np.where(np.isnan(err), np.inf, err))
 

@@ -34,7 +34,7 @@ import llvmlite.binding as llvm
 import numba
 import numpy as np
 
-from backends.numba.vecmath_llvm import libmvec_call
+from backends.numba.vecmath_llvm import AVX2_LANES, libmvec_call
 from backends.numba.vecmath_poly import JIT_OPTIONS, MAKERS, make_sigmoid, make_softplus
 
 #: glibc's name (without the float32 suffix "f") of each function libmvec provides, by symgraph's name
@@ -78,7 +78,7 @@ def enable_libmvec() -> bool:
         llvm.load_library_permanently("libmvec.so.1")
     except RuntimeError:
         return False
-    return llvm.address_of_symbol("_ZGVdN8v_erff") is not None  # glibc >= 2.35 has the whole set
+    return True
 
 
 def vector_math(name: str, dtype: str | np.dtype | type, impl: str | None = None) -> Callable | None:
@@ -115,7 +115,10 @@ def _build(name: str, dtype: str, impl: str) -> Callable | None:
         return make_sigmoid(dtype, exp) if name == "sigmoid" else make_softplus(dtype, exp, log1p)
     if name not in _LIBMVEC_SYMBOLS or not enable_libmvec():
         return None
-    call = libmvec_call(_LIBMVEC_SYMBOLS[name] + ("f" if dtype == "float32" else ""), dtype)
+    symbol = _LIBMVEC_SYMBOLS[name] + ("f" if dtype == "float32" else "")
+    if llvm.address_of_symbol(f"_ZGVdN{AVX2_LANES[dtype]}v_{symbol}") is None:  # glibc < 2.35 lacks most
+        return None
+    call = libmvec_call(symbol, dtype)
 
     @numba.njit(**JIT_OPTIONS)
     def libmvec_function(x):
