@@ -47,9 +47,16 @@ def assert_backend_agrees(outputs, givens: dict, backend: str, expected=None, rt
         expected = sg.function(list(givens), outputs, backend="python", rewrites=None)(*givens.values())
     before = [np.array(v, copy=True) for v in givens.values()]
     actual = sg.function(list(givens), outputs, backend=backend)(*givens.values())
+    if rtol is None and _has_float32(outputs):  # libm and NumPy's SIMD routines differ in the last float32 bit
+        rtol, atol = 2e-5, 1e-6
     assert_same(expected, actual, rtol, atol)
     for old, new in zip(before, givens.values()):
         np.testing.assert_array_equal(old, np.asarray(new))
+
+
+def _has_float32(outputs) -> bool:
+    variables = sg.ancestors(outputs if isinstance(outputs, list) else [outputs])
+    return any(v.dtype in ("float32", "complex64") for v in variables)
 
 
 def assert_same(expected, actual, rtol: float | None = None, atol: float | None = None) -> None:

@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from types import ModuleType
 
 import numba
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from backends.numba.cache import load_module, report_misses
 from backends.numba.codegen import generate
@@ -22,6 +24,21 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
     # numba's OpenMP layer and torch's OpenMP runtime slow each other down badly in one process;
     # the workqueue layer has no such clash (it does not support nested parallel calls).
     numba.config.THREADING_LAYER = "workqueue"
+
+
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    import scipy.linalg.cython_blas  # noqa: F401  (loads the BLAS that numba's np.dot calls)
+
+    return ThreadpoolController().select(user_api="blas")
+
+
+def _limit_blas(threads: int) -> None:
+    """numba's np.dot calls SciPy's OpenBLAS, whose own thread pool would otherwise take every core:
+    give it ``sg.config.num_threads`` (SciPy's BLAS only; NumPy's and torch's are left as they are)."""
+    for lib in _blas_controller().lib_controllers:
+        if "scipy.libs" in lib.filepath and lib.num_threads != threads:
+            lib.set_num_threads(threads)
 
 
 class NumbaThunk:
@@ -36,8 +53,9 @@ class NumbaThunk:
         self.threads = min(threads, numba.config.NUMBA_NUM_THREADS)
 
     def __call__(self, values: list[np.ndarray]) -> list[np.ndarray]:
-        if self.threads > 1 and numba.get_num_threads() != self.threads:
+        if numba.get_num_threads() != self.threads:
             numba.set_num_threads(self.threads)
+            _limit_blas(self.threads)
         try:
             results = self.fn(*values, *self.constants)
         except ValueError as err:
@@ -50,6 +68,7 @@ class NumbaThunk:
 
 def compile(fgraph: FunctionGraph) -> NumbaThunk:  # noqa: A001 - the backend protocol's name
     """A thunk running ``fgraph`` as one numba function."""
+    _limit_blas(min(config.num_threads, numba.config.NUMBA_NUM_THREADS))
     generated = generate(fgraph)
     for name, source in generated.kernels.items():
         load_module(name, source)

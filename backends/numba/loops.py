@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backends.numba.rules import Kernel
-from backends.numba.scalar import np_dtype, scalar_source, typed
+from backends.numba.scalar import np_dtype, scalar_source, typed, vector_globals
 from symgraph.config import config
 from symgraph.graph import Apply
 from symgraph.ops.fused import Output, Program
@@ -79,6 +79,7 @@ def loop_source(spec: LoopSpec, name: str = "kernel") -> str:
     lines += _nest(spec, 0, _body(spec, ndim, set(invariant)), parallel=name != "kernel")
     results = [f"o{k}" for k in range(len(spec.outputs))]
     lines.append(f"    return {', '.join(results)}{',' if len(results) == 1 else ''}")
+    lines += [""] + vector_globals("\n".join(lines))
     return "\n".join(lines) + "\n"
 
 

@@ -7,10 +7,13 @@ NaN propagation in maximum/minimum, floor division and remainder with the diviso
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
 
+from backends.numba.vecmath import DTYPES as VECTOR_DTYPES
+from backends.numba.vecmath import FUNCTIONS as VECTOR_FUNCTIONS
 from symgraph.ops.scalar import ScalarOp
 
 
@@ -97,6 +100,29 @@ _TEMPLATES: dict[str, Callable[[list[str], str], str]] = {
 for _name in ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "sin", "cos", "tan", "arcsin",
               "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh"):  # fmt: skip
     _TEMPLATES[_name] = _call(f"np.{_name}")
+_FALLBACK = {"erf": "math.erf", "erfc": "math.erfc", "sigmoid": None, "softplus": None}
+VECTOR_CALL = re.compile(r"\bvm_([a-z0-9]+)_(float32|float64)\(")
+
+
+def _vectorized(name: str, plain: Callable[[list[str], str], str]) -> Callable[[list[str], str], str]:
+    """Float math through ``backends.numba.vecmath`` (SIMD-friendly), bound by ``vector_globals``."""
+    return lambda a, comp: f"vm_{name}_{comp}({a[0]})" if comp in VECTOR_DTYPES else plain(a, comp)
+
+
+for _name in VECTOR_FUNCTIONS:
+    _TEMPLATES[_name] = _vectorized(_name, _TEMPLATES[_name])
+
+
+def vector_globals(source: str) -> list[str]:
+    """Module-level lines defining the ``vm_<name>_<dtype>`` functions that ``source`` calls."""
+    used = sorted(set(VECTOR_CALL.findall(source)))
+    if not used:
+        return []
+    lines = ["from backends.numba.vecmath import vector_math"]
+    for name, dtype in used:
+        fallback = _FALLBACK.get(name, f"np.{name}")
+        lines.append(f"vm_{name}_{dtype} = vector_math({name!r}, {dtype!r})" + (f" or {fallback}" if fallback else ""))
+    return lines
 
 
 def _sigmoid(x: str, comp: str) -> str:

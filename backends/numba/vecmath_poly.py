@@ -9,9 +9,10 @@ is typed, so nothing widens to float64. The only branch is sin/cos's fallback to
 The functions carry their own fast-math flags (``contract`` only: FMA formation, which never changes
 special-value results); a caller's flags (e.g. ``reassoc`` in reduction kernels) do not reach inside.
 Coefficients are near-minimax fits (iteratively reweighted least squares in 60-digit arithmetic) of the
-reduced function, rounded to the dtype. Measured max errors against correctly rounded results: below 1 ulp for
-exp, log, log1p (float32 exhaustively: 0.98, 0.84, ...), at most 1.8 ulp for expm1, sin, cos, tanh, softplus,
-erf and 2.2 ulp for sigmoid (both dtypes).
+reduced function, rounded to the dtype. Max errors measured (ulp against the exact result; float32 over every
+finite input, float64 over 9e5 inputs spread over all binades), float32 / float64: exp 0.98 / 1.00, expm1
+1.44 / 1.78, log 0.84 / 0.76, log1p 0.84 / 0.80, sin 1.49 / 1.43, cos 1.49 / 1.43, tanh 1.42 / 1.38, sigmoid
+2.40 / 1.98, softplus 1.66 / 1.58, erf 1.32 / 1.35.
 """
 
 from __future__ import annotations

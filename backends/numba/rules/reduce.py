@@ -228,7 +228,7 @@ def peak_and_sum(
 ) -> None:
     """Scalars ``peak``, the max of ``value`` over ``axes`` (-inf when empty, NaN if any; made 0 unless finite
     when ``finite``), and ``acc``, the float64 sum of ``e = exp(s)`` for ``s = value - peak``; ``store`` is a
-    statement template run for each element, e.g. ``"o0[j0, j1] = {}".format("e")``."""
+    statement run for each element once ``s`` and ``e`` are known (e.g. ``o0[j0, j1] = e``)."""
     larger, exp = code.maximum(dtype), code.exp(dtype)
     code(f"peak = {extreme(dtype, largest=False)}")
     with code.loops(axes):
