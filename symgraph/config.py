@@ -20,7 +20,7 @@ class Config:
     """Mutable process-wide settings; ``sg.config.floatX = "float32"`` takes effect for new variables."""
 
     floatX: str = field(default_factory=_env_floatx)  # noqa: N815 (Theano's spelling)
-    backend: str = field(default_factory=lambda: os.environ.get("SYMGRAPH_BACKEND", "python"))
+    backend: str = field(default_factory=lambda: os.environ.get("SYMGRAPH_BACKEND", "numba"))
     rewrites: str | None = field(default_factory=lambda: os.environ.get("SYMGRAPH_REWRITES", "fast_run") or None)
     num_threads: int = field(default_factory=lambda: int(os.environ.get("SYMGRAPH_NUM_THREADS", "1")))
     trace_rewrites: bool = field(default_factory=lambda: os.environ.get("SYMGRAPH_TRACE_REWRITES", "") == "1")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,8 +20,9 @@ def rand(shape: Sequence[int], dtype: str = "float64", seed: int = 0, low: float
     return rng.uniform(low, high, size=shape).astype(dtype)
 
 
-# Backends every evaluated graph also runs on, compared with the reference (SYMGRAPH_TEST_BACKENDS).
-OTHER_BACKENDS = [b for b in os.environ.get("SYMGRAPH_TEST_BACKENDS", "").split(",") if b and b != "python"]
+# Backends an evaluated graph also runs on, compared with the reference: in test modules marked
+# ``cross_backend`` (the op tests), "numba"; everywhere when SYMGRAPH_TEST_BACKENDS lists them (conftest.py).
+OTHER_BACKENDS: list[str] = []
 
 
 def evaluate(outputs, givens: dict, backend: str = "python"):

@@ -9,6 +9,8 @@ import symgraph as sg
 from symgraph.ops.alloc import Alloc, ARange, BroadcastTo, Eye
 from tests.helpers import assert_infer_shape, assert_op, evaluate, rand
 
+pytestmark = pytest.mark.cross_backend
+
 
 def var(shape, dtype="float64"):
     """A symbolic input for data of ``shape`` with free lengths."""

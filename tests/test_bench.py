@@ -63,6 +63,10 @@ def test_tiny_suite_every_case_agrees_and_is_timed(tmp_path):
     assert [c["name"] for c in record["cases"]] == [c.name for c in suite_cases("tiny")]
     for case in record["cases"]:
         rows = {row["system"]: row for row in case["results"]}
+        if case["family"] == "rewrite":  # symgraph alone (torch has no graph rewriter): timed, no ratio
+            assert rows["symgraph"]["status"] == "ok" and len(rows["symgraph"]["times_s"]) == 1
+            assert rows["torch"]["status"] == "skipped" and rows["symgraph"]["ratio"] is None
+            continue
         for system in ("symgraph", "torch"):
             assert rows[system]["status"] == "ok", (case["name"], rows[system])
             assert len(rows[system]["times_s"]) == 1 and rows[system]["ratio"] > 0
@@ -159,7 +163,7 @@ def test_cli_writes_table_json_and_chart_and_measures_latency(tmp_path):
     json_path, png_path = tmp_path / "out" / "bench.json", tmp_path / "bench.png"
     options = "--tiny --only overhead --systems symgraph,torch --backend python --latency all".split()
     command = [sys.executable, "-m", "bench", *options, "--json", str(json_path), "--plot", str(png_path)]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert "| case | system | median | vs torch eager |" in done.stdout and "cold cache" in done.stdout
     record = json.loads(json_path.read_text())

@@ -9,6 +9,8 @@ import symgraph as sg
 from symgraph.ops.indexing import AdvancedIncSubtensor, AdvancedSubtensor, IncSubtensor, Subtensor
 from tests.helpers import assert_infer_shape, assert_op, evaluate, rand
 
+pytestmark = pytest.mark.cross_backend
+
 S = slice
 MASK_5 = np.array([True, False, True, True, False])
 MASK_34 = rand((3, 4), "bool", seed=3)

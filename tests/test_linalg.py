@@ -5,6 +5,8 @@ import symgraph as sg
 from symgraph.ops.linalg import Dot, MatMul
 from tests.helpers import assert_op, evaluate, rand
 
+pytestmark = pytest.mark.cross_backend
+
 
 def sym(shape, dtype="float64", name="x", static=False):
     """A symbolic input: lengths unknown except 1 (declared broadcastable), or all known with ``static``."""

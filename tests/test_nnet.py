@@ -8,6 +8,8 @@ import symgraph as sg
 from symgraph.ops.nnet_ops import CategoricalCrossentropyInt, LogSoftmax, OneHot, Softmax
 from tests.helpers import assert_op, evaluate, rand
 
+pytestmark = pytest.mark.cross_backend
+
 FLOATS = ["float32", "float64"]
 
 

@@ -1,10 +1,14 @@
-"""Property test: random elementwise graphs evaluate like the same NumPy expression."""
+"""Property test: random elementwise graphs evaluate like the same NumPy expression, on every backend."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgraph as sg
+from tests.helpers import assert_backend_agrees
+
+pytestmark = pytest.mark.cross_backend
 
 UNARY = [("exp", np.exp), ("tanh", np.tanh), ("neg", np.negative), ("abs", np.abs), ("sin", np.sin),
          ("square", np.square), ("sigmoid", lambda v: 1 / (1 + np.exp(-v)))]  # fmt: skip
@@ -48,3 +52,4 @@ def test_random_elementwise_graph_matches_numpy(expr, rows, cols, dtype, seed):
     assert value.dtype == out.dtype == (expected.dtype if expected.ndim else out.dtype)
     tol = 2e-5 if out.dtype == "float32" else 1e-12
     np.testing.assert_allclose(value, np.broadcast_to(expected, value.shape), rtol=tol, atol=tol)
+    assert_backend_agrees(out, {a: env_np["a"], b: env_np["b"]}, "numba", rtol=tol, atol=tol)

@@ -9,6 +9,8 @@ import symgraph as sg
 from symgraph.ops.shape import Concatenate, DimShuffle, Reshape, Split
 from tests.helpers import assert_op, evaluate, rand
 
+pytestmark = pytest.mark.cross_backend
+
 
 def var(shape, dtype="float64", static=False, name=None):
     """A symbolic input for data of ``shape``: free lengths unless ``static``."""
