@@ -17,6 +17,7 @@ import symgraph as sg
 from backends.numba import cache
 from backends.numba.codegen import generate
 from backends.numba.rules import MissingRuleError
+from backends.numba.scalar import missing_templates
 from symgraph.fgraph import FunctionGraph
 from symgraph.graph import Apply
 from symgraph.op import Op
@@ -59,6 +60,10 @@ def test_constants_are_arguments_not_source():
     assert [c.item() for c in a.constants] == [2.0] and [c.item() for c in b.constants] == [3.0]
     f = sg.function([x], x * np.float64(3.0), backend="numba", rewrites=None)
     np.testing.assert_array_equal(f(np.ones(2)), [3.0, 3.0])
+
+
+def test_every_scalar_op_has_a_template():
+    assert missing_templates() == set()
 
 
 def test_float32_kernels_stay_float32():

@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from backends.numba.vecmath import DTYPES as VECTOR_DTYPES
 from backends.numba.vecmath import FUNCTIONS as VECTOR_FUNCTIONS
 from symgraph.ops.scalar import ScalarOp
 
@@ -71,10 +70,6 @@ _TEMPLATES: dict[str, Callable[[list[str], str], str]] = {
     "round": _int_identity("np.rint"),
     "trunc": _int_identity("np.trunc"),
     "reciprocal": lambda a, comp: f"({typed(1, comp)} / {a[0]})",
-    "erf": _call("math.erf"),
-    "erfc": _call("math.erfc"),
-    "sigmoid": lambda a, comp: _sigmoid(a[0], comp),
-    "softplus": lambda a, comp: f"np.logaddexp({typed(0, comp)}, {a[0]})",
     "relu": _bool_or_int(lambda a, c: a[0], lambda a, comp: f"np.maximum({a[0]}, {typed(0, comp)})"),
     "eq": _infix("=="),
     "neq": _infix("!="),
@@ -97,20 +92,13 @@ _TEMPLATES: dict[str, Callable[[list[str], str], str]] = {
     "cast": lambda a, comp: a[0],
     "identity": lambda a, comp: a[0],
 }
-for _name in ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "sin", "cos", "tan", "arcsin",
-              "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh"):  # fmt: skip
-    _TEMPLATES[_name] = _call(f"np.{_name}")
-_FALLBACK = {"erf": "math.erf", "erfc": "math.erfc", "sigmoid": None, "softplus": None}
-VECTOR_CALL = re.compile(r"\bvm_([a-z0-9]+)_(float32|float64)\(")
-
-
-def _vectorized(name: str, plain: Callable[[list[str], str], str]) -> Callable[[list[str], str], str]:
-    """Float math through ``backends.numba.vecmath`` (SIMD-friendly), bound by ``vector_globals``."""
-    return lambda a, comp: f"vm_{name}_{comp}({a[0]})" if comp in VECTOR_DTYPES else plain(a, comp)
-
-
+_TEMPLATES["sqrt"] = _call("np.sqrt")
+# Float math (the op's dtype rule makes ``comp`` float32 or float64) goes through ``backends.numba.vecmath``,
+# SIMD-friendly; ``vector_globals`` binds each name, falling back to numba's own function.
 for _name in VECTOR_FUNCTIONS:
-    _TEMPLATES[_name] = _vectorized(_name, _TEMPLATES[_name])
+    _TEMPLATES[_name] = lambda a, comp, name=_name: f"vm_{name}_{comp}({a[0]})"
+_FALLBACK = {"erf": "math.erf", "erfc": "math.erfc", "sigmoid": None, "softplus": None}  # None: always available
+VECTOR_CALL = re.compile(r"\bvm_([a-z0-9]+)_(float32|float64)\(")
 
 
 def vector_globals(source: str) -> list[str]:
@@ -123,12 +111,6 @@ def vector_globals(source: str) -> list[str]:
         fallback = _FALLBACK.get(name, f"np.{name}")
         lines.append(f"vm_{name}_{dtype} = vector_math({name!r}, {dtype!r})" + (f" or {fallback}" if fallback else ""))
     return lines
-
-
-def _sigmoid(x: str, comp: str) -> str:
-    """1 / (1 + exp(-x)), through exp(-|x|) so that it never overflows."""
-    one, e = typed(1, comp), f"np.exp(-np.abs({x}))"
-    return f"(({one} / ({one} + {e})) if {x} >= {typed(0, comp)} else ({e} / ({one} + {e})))"
 
 
 def scalar_source(op: ScalarOp, args: list[str], comp: str) -> str:

@@ -29,30 +29,24 @@ _FLOAT_OF = {v: k for k, v in _INT_OF.items()}
 AVX2_LANES = {"float32": 8, "float64": 4}
 
 
-@intrinsic
-def bits(typingctx, x):
-    """The bits of a float as a signed integer of the same width."""
-    if x not in _INT_OF:
-        return None
-    ity = _INT_OF[x]
+def _bitcast(table: dict, doc: str) -> object:
+    """An intrinsic reinterpreting the bits of a value whose type is a key of ``table`` as ``table[type]``."""
 
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(ity))
+    def reinterpret(typingctx, x):  # numba's intrinsic protocol
+        if x not in table:
+            return None
 
-    return ity(x), codegen
+        def codegen(context, builder, sig, args):
+            return builder.bitcast(args[0], context.get_value_type(table[x]))
+
+        return table[x](x), codegen
+
+    reinterpret.__doc__ = doc
+    return intrinsic(reinterpret)
 
 
-@intrinsic
-def from_bits(typingctx, i):
-    """The float whose bits are the signed integer ``i`` (int32 -> float32, int64 -> float64)."""
-    if i not in _FLOAT_OF:
-        return None
-    fty = _FLOAT_OF[i]
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(fty))
-
-    return fty(i), codegen
+bits = _bitcast(_INT_OF, "The bits of a float as a signed integer of the same width.")
+from_bits = _bitcast(_FLOAT_OF, "The float whose bits are a signed integer (int32 -> float32, int64 -> float64).")
 
 
 @intrinsic
