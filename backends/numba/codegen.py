@@ -39,7 +39,7 @@ def kernel_module_source(kernel: Kernel) -> str:
     fast = f", fastmath={set(kernel.fastmath)!r}" if kernel.fastmath else ""
     jit = JIT[:-1] + fast + ")"
     if kernel.parallel_source is None:
-        return f"{HEADER}\n\n@{jit}\n{kernel.source}"
+        return f"{HEADER}{kernel.prelude}\n\n@{jit}\n{kernel.source}"
     params = kernel.source[kernel.source.index("(") + 1 : kernel.source.index(")")]
     size = f"max({', '.join(f'{p.strip()}.size' for p in params.split(','))}, 0)" if "," in params else f"{params}.size"
     return (
@@ -59,8 +59,11 @@ def generate(fgraph: FunctionGraph) -> GeneratedGraph:
     kernels: dict[str, str] = {}
     aliases: dict[str, str] = {}
     body = []
+    extra: list[np.ndarray] = []  # constants of inner graphs, passed after the graph's own
     for node in fgraph.toposort():
-        source = kernel_module_source(numba_rule(node.op, node))
+        kernel = numba_rule(node.op, node)
+        kernels.update(kernel.modules)
+        source = kernel_module_source(kernel)
         module = module_name("sgk_", source)
         kernels[module] = source
         alias = aliases.setdefault(module, f"k{len(aliases)}")
@@ -68,10 +71,14 @@ def generate(fgraph: FunctionGraph) -> GeneratedGraph:
         for out in node.outputs:
             names[out] = f"v{len(names)}"
             outs.append(names[out])
-        args = ", ".join(names[v] for v in node.inputs)
+        args = ", ".join(
+            [names[v] for v in node.inputs]
+            + [f"c{len(constants) + len(extra) + j}" for j in range(len(kernel.constants))]
+        )
+        extra.extend(kernel.constants)
         body.append(f"    # {node.op}({', '.join(_label(v) for v in node.inputs)})")
         body.append(f"    {', '.join(outs)}, = {alias}({args})")
-    params = [f"i{i}" for i in range(len(fgraph.inputs))] + [f"c{j}" for j in range(len(constants))]
+    params = [f"i{i}" for i in range(len(fgraph.inputs))] + [f"c{j}" for j in range(len(constants) + len(extra))]
     returned = "".join(f"{names[v]}, " for v in fgraph.outputs)
     imports = "".join(f"from {module} import kernel as {alias}\n" for module, alias in aliases.items())
     signature = "\n".join(f"# i{i}: {_label(v)} :: {v.type}" for i, v in enumerate(fgraph.inputs))
@@ -80,10 +87,23 @@ def generate(fgraph: FunctionGraph) -> GeneratedGraph:
         + "\n".join(body)
         + f"\n    return ({returned})\n"
     )
-    return GeneratedGraph(module_name("sg_", source), source, kernels, tuple(c.data for c in constants))
+    return GeneratedGraph(module_name("sg_", source), source, kernels, tuple(c.data for c in constants) + tuple(extra))
 
 
 def _label(var: Variable) -> str:
     if isinstance(var, Constant):
         return f"Constant<{var.dtype}{list(var.data.shape)}>"
     return var.name or (str(var.owner.op) if var.owner is not None else "input")
+
+
+def inner_graph(fgraph: FunctionGraph) -> tuple[tuple[tuple[str, str], ...], str, tuple[np.ndarray, ...]]:
+    """An inner graph (a scan body, an ifelse branch) rewritten and generated as its own module: returns the
+    modules to load in order (its kernels, then itself), the module's name (it defines ``graph``) and the
+    constants to pass after the inputs."""
+    from symgraph.config import config
+    from symgraph.rewrite import rewrite_graph
+
+    rewrite_graph(fgraph, config.rewrites)
+    generated = generate(fgraph)
+    modules = (*generated.kernels.items(), (generated.name, generated.source))
+    return modules, generated.name, generated.constants
