@@ -4,7 +4,7 @@
 them with ``sg.function(inputs, outputs, updates=..., givens=...)``.
 """
 
-from symgraph import nnet
+from symgraph import nnet, random
 from symgraph.compile import Function, function
 from symgraph.config import config
 from symgraph.errors import (
@@ -31,6 +31,7 @@ from symgraph.infer_shape import symbolic_shape
 from symgraph.nnet import one_hot
 from symgraph.op import Op
 from symgraph.ops.alloc import *  # noqa: F403
+from symgraph.ops.control import *  # noqa: F403
 from symgraph.ops.elemwise import *  # noqa: F403
 from symgraph.ops.gradient_ops import *
 from symgraph.ops.indexing import *  # noqa: F403
@@ -38,6 +39,8 @@ from symgraph.ops.linalg import *  # noqa: F403
 from symgraph.ops.reduce import *  # noqa: F403
 from symgraph.ops.shape import *  # noqa: F403
 from symgraph.printing import debugprint, to_dot
+from symgraph.random import RandomStream
+from symgraph.scan import *  # noqa: F403
 from symgraph.shared import SharedVariable, shared
 from symgraph.tensor import *  # noqa: F403
 from symgraph.verify_grad import *

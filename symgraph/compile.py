@@ -52,6 +52,26 @@ def _check_updates(updates: list[tuple[Variable, Any]]) -> list[tuple[SharedVari
     return checked
 
 
+def _default_updates(outputs: list[Variable], updates: list[tuple[SharedVariable, Variable]],
+                     givens: dict[Variable, Variable]) -> list[tuple[SharedVariable, Variable]]:  # fmt: skip
+    """``(var, var.default_update)`` for each shared variable with a default update that the graph reads (through
+    the outputs, the updates, the givens' values and the default updates found) and that neither has an explicit
+    update nor is replaced by givens (Theano's semantics)."""
+    skip = {id(var) for var, _ in updates} | {id(var) for var in givens}
+    found: list[tuple[SharedVariable, Variable]] = []
+    frontier = [*outputs, *(value for _, value in updates), *givens.values()]
+    while frontier:
+        new = [
+            (var, as_variable(var.default_update))
+            for var in graph_inputs(frontier, list(givens))
+            if isinstance(var, SharedVariable) and var.default_update is not None and id(var) not in skip
+        ]
+        skip.update(id(var) for var, _ in new)
+        found += new
+        frontier = [value for _, value in new]
+    return found
+
+
 def _check_givens(givens: list[tuple[Variable, Any]]) -> dict[Variable, Variable]:
     out = {}
     for old, new in givens:
@@ -224,7 +244,8 @@ def function(inputs: Sequence[Variable], outputs: Variable | Sequence[Variable] 
              trace: bool | None = None, trust_input: bool = False) -> Function:  # fmt: skip
     """Compile ``outputs`` as a function of ``inputs``.
 
-    ``updates``: dict or pairs (shared variable, new value expression), applied after each call.
+    ``updates``: dict or pairs (shared variable, new value expression), applied after each call; a shared
+    variable the graph reads that has a ``default_update`` and no explicit update gets that one.
     ``givens``: dict or pairs (variable, replacement) substituted before compiling.
     ``backend``: a name from the ``backends`` registry (default ``config.backend``).
     ``rewrites``: "fast_run", "fast_compile", None, or tags/rewrite names to include ("-name" excludes);
@@ -250,9 +271,11 @@ def function(inputs: Sequence[Variable], outputs: Variable | Sequence[Variable] 
     single = outputs is not None and not isinstance(outputs, list | tuple)
     outputs = [] if outputs is None else [outputs] if single else list(outputs)
     outputs = [as_variable(o) for o in outputs]
+    givens = _check_givens(_pairs(givens, "givens"))
+    updates = _check_updates(_pairs(updates, "updates"))
+    updates += _check_updates(_default_updates(outputs, updates, givens))
     return Function(
-        inputs, outputs, single, _check_updates(_pairs(updates, "updates")),
-        _check_givens(_pairs(givens, "givens")), backend or config.backend, allow_input_downcast,
+        inputs, outputs, single, updates, givens, backend or config.backend, allow_input_downcast,
         config.rewrites if rewrites == "default" else rewrites, config.trace_rewrites if trace is None else trace,
         trust_input,
     )  # fmt: skip

@@ -72,7 +72,9 @@ def _output_specs(outputs_info: Any) -> list[tuple[Variable, list[int]] | None]:
         if taps == [-1] and not isinstance(info, Mapping) or (isinstance(info, Mapping) and "taps" not in info):
             initial = dimshuffle(initial, ["x", *range(initial.ndim)])
         elif initial.ndim == 0:
-            raise SymgraphTypeError(f"scan: outputs_info[{i}] with taps {taps} needs an initial value with a leading axis")
+            raise SymgraphTypeError(
+                f"scan: outputs_info[{i}] with taps {taps} needs an initial value with a leading axis"
+            )
         lag = -min(taps)
         if initial.type.shape[0] is not None and initial.type.shape[0] != lag:
             if initial.type.shape[0] < lag:
@@ -188,10 +190,7 @@ def scan(fn: Callable, sequences: Any = None, outputs_info: Any = None, non_sequ
     body_outputs = clone_replace(body_outputs, replace_updated) if replace_updated else body_outputs
     bound += update_args
 
-    try:  # TEMPORARY until symgraph.random lands
-        from symgraph.random import is_random_state, random_fork
-    except ImportError:
-        def is_random_state(v): return False
+    from symgraph.random import is_random_state, random_fork
 
     randoms = [v for v in graph_inputs(body_outputs) if is_random_state(v)]
     free = [v for v in free_variables(body_outputs, bound, randoms) if v not in set(non_seqs)]

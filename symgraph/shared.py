@@ -16,12 +16,17 @@ class SharedVariable(Variable):
 
     The static shape is unknown along every axis (so ``set_value`` may change the shape) unless
     ``shape`` is given.
+
+    ``default_update``: an expression (or None) that ``function`` uses as this variable's update when the
+    compiled graph reads the variable and no explicit update is given (Theano's semantics; random states
+    advance this way).
     """
 
     def __init__(self, value: np.ndarray, name: str | None = None, shape: tuple | None = None) -> None:
         static = tuple(None for _ in value.shape) if shape is None else tuple(shape)
         super().__init__(TensorType(value.dtype, static), name=name)
         self._value = self.type.filter(value, name=self._label())
+        self.default_update: Variable | None = None
 
     def _label(self) -> str:
         return f"shared variable {self.name!r}" if self.name else "shared variable"

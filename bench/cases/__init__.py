@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 
-from bench.cases import elemwise, mlp, overhead, rewrite, softmax
+from bench.cases import elemwise, lstm, mlp, overhead, rewrite, softmax
 from bench.context import BenchSetupError
 from bench.harness import Case
 
@@ -18,12 +18,11 @@ FAMILIES = {
     "elemwise": elemwise.cases,
     "softmax": softmax.cases,
     "mlp": mlp.cases,
+    "lstm": lstm.cases,
     "overhead": overhead.cases,
     "rewrite": rewrite.cases,
 }
-PENDING = {
-    "lstm": "LSTM h256 in64 T50 b32 forward+backward: needs sg.scan, not available yet",
-}
+PENDING: dict[str, str] = {}
 
 
 def suite_cases(suite: str) -> list[Case]:

@@ -30,6 +30,7 @@ class Dialect:
     mean_crossentropy: Callable[[Any, Any], Any]  # mean over rows of -log softmax(logits)[i, y[i]]
     function: Callable[..., Callable]  # (inputs, outputs, updates=None) -> compiled callable
     array: Callable[[np.ndarray], Any]  # host array -> what the compiled function takes
+    scan: Callable[..., Any]  # Theano's scan(fn, sequences, outputs_info, non_sequences) -> (outputs, updates)
 
 
 def symgraph_dialect(ctx: Context) -> Dialect:
@@ -47,6 +48,7 @@ def symgraph_dialect(ctx: Context) -> Dialect:
             inputs, outputs, updates=updates, backend=ctx.backend
         ),
         array=ctx.backend_array,
+        scan=sg.scan,
     )
 
 
@@ -70,6 +72,7 @@ def pytensor_dialect(ctx: Context) -> Dialect:
             inputs, outputs, updates=updates, mode="NUMBA"
         ),
         array=lambda array: array,
+        scan=pytensor.scan,
     )
 
 

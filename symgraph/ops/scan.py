@@ -90,7 +90,9 @@ class Scan(Op):
         for what, outs, ins in (("sequence", seqs, rows), ("initial state", inits, [t[0] for t in taps])):
             for i, (o, v) in enumerate(zip(outs, ins)):
                 if o.dtype != v.dtype or o.ndim != v.ndim + 1:
-                    raise self.type_error(outer, f"{what} {i} has type {o.type}; the loop body expects rows of {v.type}")
+                    raise self.type_error(
+                        outer, f"{what} {i} has type {o.type}; the loop body expects rows of {v.type}"
+                    )
         for i, (o, v) in enumerate(zip(non_seqs, inner_non_seqs)):
             if o.dtype != v.dtype or o.ndim != v.ndim:
                 raise self.type_error(outer, f"non-sequence {i} has type {o.type}; the loop body expects {v.type}")
@@ -131,7 +133,7 @@ class Scan(Op):
                     traces[j] = np.empty((n, *value.shape), value.dtype)
                 self.check_row(self.n_states + j, value.shape, traces[j].shape[1:], t)
                 traces[j][t] = fresh(value, args)
-        outputs = [buf[-1].copy() if last else buf[lag:] for buf, lag, last in zip(buffers, lags, self.keep_last)]
+        outputs = [np.array(buf[-1]) if last else buf[lag:] for buf, lag, last in zip(buffers, lags, self.keep_last)]
         for j, trace in enumerate(traces):
             out = node.outputs[self.n_states + j]
             outputs.append(trace if trace is not None else np.empty(_empty_shape(out.type), out.dtype))
@@ -146,7 +148,9 @@ class Scan(Op):
                 raise CallError(f"{self}: sequence {i} has {seq.shape[0]} rows for {n} steps")
         for k, (init, lag) in enumerate(zip(inits, self.lags)):
             if init.shape[0] != lag:
-                raise CallError(f"{self}: state {k} needs {lag} initial values (taps {self.taps[k]}), got {init.shape[0]}")
+                raise CallError(
+                    f"{self}: state {k} needs {lag} initial values (taps {self.taps[k]}), got {init.shape[0]}"
+                )
 
     def check_row(self, k: int, got: tuple, expected: tuple, t: int) -> None:
         if got != expected:

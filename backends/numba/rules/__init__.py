@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import numpy as np
+
 from symgraph.errors import SymgraphError
 from symgraph.graph import Apply
 
@@ -25,6 +27,11 @@ class Kernel:
     source: str
     fastmath: tuple[str, ...] = ()  # LLVM fast-math flags for this kernel, e.g. ("reassoc",) for sums
     parallel_source: str | None = None  # ``def kernel_parallel(...)``: same results, for large inputs
+    # generated modules the kernel imports (inner graphs of scan/ifelse), as (name, source), loaded first
+    modules: tuple[tuple[str, str], ...] = ()
+    # arrays passed after the node's inputs (an inner graph's constants): the graph passes them as its own
+    constants: tuple[np.ndarray, ...] = ()
+    prelude: str = ""  # module-level lines before the kernel (imports of the inner graphs' functions)
 
 
 @functools.singledispatch
@@ -35,4 +42,4 @@ def numba_rule(op: object, node: Apply) -> Kernel:
     )
 
 
-from backends.numba.rules import alloc, elemwise, indexing, linalg, nnet, reduce, shape  # noqa: E402,F401  (they register their rules)
+from backends.numba.rules import alloc, control, elemwise, indexing, linalg, nnet, random, reduce, scan, shape  # noqa: E402,F401  (they register their rules)
