@@ -242,3 +242,30 @@ def test_random_draws_inside_a_step_are_fresh_per_step_and_equal_across_backends
     m = results["python"][1]
     assert all(not np.array_equal(m[0], m[t]) for t in range(1, 6))  # each step draws fresh numbers
     assert 0.4 < m.mean() < 0.6
+
+
+def test_rewrites_hoist_invariants_and_keep_only_the_last_state():
+    x, w = sg.matrix("x"), sg.matrix("w")
+    total, _ = sg.reduce(lambda row, acc, w: acc + sg.dot(sg.exp(w), row), sequences=x,
+                         outputs_info=sg.zeros((3,)), non_sequences=w)  # fmt: skip
+    f = sg.function([x, w], total)
+    counts = f.rewrite_report.counts
+    assert counts["scan_hoist_invariants"] == 1 and counts["scan_keep_last"] == 1
+    (node,) = [n for n in f.fgraph.toposort() if type(n.op).__name__ == "Scan"]
+    assert node.op.keep_last == (True,)
+    assert "exp" not in " ".join(str(n.op) for n in sg.toposort(node.op.inner_outputs))  # computed before the loop
+    xv, wv = rand((4, 3)), rand((3, 3), seed=1)
+    np.testing.assert_allclose(evaluate(total, {x: xv, w: wv}), (xv @ np.exp(wv).T).sum(0), rtol=1e-12)
+    # taps two steps back with only the last value kept: the ring buffer holds two values
+    a0 = sg.vector("a0")
+    fib, _ = sg.scan(lambda a, b: a + b, outputs_info=dict(initial=a0, taps=[-2, -1]), n_steps=8)
+    np.testing.assert_allclose(evaluate(fib[-1], {a0: np.array([1.0, 1.0])}), 55.0)
+
+
+def test_gradient_runs_the_forward_loop_once():
+    x, h0, w = sg.matrix("x"), sg.vector("h0"), sg.matrix("w")
+    hs, _ = sg.scan(lambda xt, h, w: sg.tanh(sg.dot(h, w) + xt), sequences=x, outputs_info=h0, non_sequences=w)
+    cost = (hs**2).sum()
+    f = sg.function([x, h0, w], [cost, *sg.grad(cost, [x, h0, w])])
+    names = [n.op.name for n in f.fgraph.toposort() if type(n.op).__name__ == "Scan"]
+    assert names == ["scan", "grad_of_scan"]

@@ -79,7 +79,13 @@ def loop_source(spec: LoopSpec, name: str = "kernel") -> str:
     lines += _nest(spec, 0, _body(spec, ndim, set(invariant)), parallel=name != "kernel")
     results = [f"o{k}" for k in range(len(spec.outputs))]
     lines.append(f"    return {', '.join(results)}{',' if len(results) == 1 else ''}")
-    lines += [""] + vector_globals("\n".join(lines))
+    math = vector_globals("\n".join(lines))
+    if math:  # vector math only vectorizes over unit strides: strided inputs (slices, transposes) are copied
+        dense = [i for i in range(len(args)) if i not in invariant and i not in dict(spec.destroys).values()]
+        dense = [i for i in dense if spec.inputs[i][1]]
+        lines[0] = f"def {name}({', '.join(f'x{i}' if i in dense else a for i, a in enumerate(args))}):"
+        lines[1:1] = [f"    a{i} = np.ascontiguousarray(x{i})" for i in dense]
+    lines += [""] + math
     return "\n".join(lines) + "\n"
 
 

@@ -115,25 +115,29 @@ class Scan(Op):
         n = int(n_arr)
         self.check_lengths(n, seqs, inits)
         lags = self.lags
-        buffers = [np.empty((lag + n, *init.shape[1:]), init.dtype) for lag, init in zip(lags, inits)]
+        sizes = [lag if last else lag + n for lag, last in zip(lags, self.keep_last)]  # final value only: a ring
+        buffers = [np.empty((size, *init.shape[1:]), init.dtype) for size, init in zip(sizes, inits)]
         for buf, init, lag in zip(buffers, inits, lags):
             buf[:lag] = init
         traces: list[np.ndarray | None] = [None] * self.n_nit
         for t in range(n):
             args = [np.asarray(t, np.int64)] + [s[t] for s in seqs]
             for buf, lag, taps in zip(buffers, lags, self.taps):
-                args.extend(buf[lag + t + tap] for tap in taps)
+                args.extend(buf[(lag + t + tap) % len(buf)] for tap in taps)
             args.extend(non_seqs)
             results = self._evaluate(args)
             for k, (buf, value) in enumerate(zip(buffers, results)):
                 self.check_row(k, value.shape, buf.shape[1:], t)
-                buf[lags[k] + t] = value
+                buf[(lags[k] + t) % len(buf)] = value
             for j, value in enumerate(results[self.n_states :]):
                 if traces[j] is None:
                     traces[j] = np.empty((n, *value.shape), value.dtype)
                 self.check_row(self.n_states + j, value.shape, traces[j].shape[1:], t)
                 traces[j][t] = fresh(value, args)
-        outputs = [np.array(buf[-1]) if last else buf[lag:] for buf, lag, last in zip(buffers, lags, self.keep_last)]
+        outputs = [
+            np.array(buf[(lag + n - 1) % len(buf)]) if last else buf[lag:]
+            for buf, lag, last in zip(buffers, lags, self.keep_last)
+        ]
         for j, trace in enumerate(traces):
             out = node.outputs[self.n_states + j]
             outputs.append(trace if trace is not None else np.empty(_empty_shape(out.type), out.dtype))

@@ -6,6 +6,7 @@ from symgraph.rewrite import (  # noqa: F401  (each module registers its rewrite
     canonicalize_shape,  # useless reshapes, dimshuffles, casts, reductions; static shapes
     fusion,  # fused elementwise loops and the reductions they feed
     inplace,  # in-place elementwise nodes and updates
+    scan,  # a forward loop extended by its gradient replaces the original
     specialize,  # special ops (square)
     stabilize,  # stable forms (log_softmax, log1p, fused softmax crossentropy...)
 )

@@ -19,6 +19,12 @@ def _fail(condition: str, message: str) -> list[str]:
     return [f"if {condition}:", f"    raise ValueError({message!r})"]
 
 
+def _position(op: Scan, k: int, step: str) -> str:
+    """Where state ``k``'s value of ``step`` lives in its buffer (a ring of its lags when only the last is kept)."""
+    lag = op.lags[k]
+    return f"({lag} + {step}) % {lag}" if op.keep_last[k] else f"{lag} + {step}"
+
+
 @numba_rule.register(Scan)
 def _scan(op: Scan, node: Apply) -> Kernel:
     from backends.numba.codegen import inner_graph  # codegen imports the rules
@@ -36,7 +42,8 @@ def _scan(op: Scan, node: Apply) -> Kernel:
     for k, p in enumerate(init_pos):
         pre += _fail(f"a{p}.shape[0] != {lags[k]}", f"{op}: state {k} needs {lags[k]} initial values")
         dtype = np_dtype(node.inputs[p].dtype)
-        pre += [f"b{k} = np.empty(({lags[k]} + n,) + a{p}.shape[1:], {dtype})", f"b{k}[:{lags[k]}] = a{p}"]
+        size = f"{lags[k]}" if op.keep_last[k] else f"{lags[k]} + n"  # final value only: a ring of the lags
+        pre += [f"b{k} = np.empty(({size},) + a{p}.shape[1:], {dtype})", f"b{k}[:{lags[k]}] = a{p}"]
     nit_outs = node.outputs[op.n_states :]
     for j, out in enumerate(nit_outs):
         empty = (0,) * out.ndim
@@ -57,14 +64,14 @@ def _scan(op: Scan, node: Apply) -> Kernel:
         args.append(row(f"a{p}", "t", node.inputs[p].ndim, f"s{i}", np_dtype(node.inputs[p].dtype)))
     for k, p in enumerate(init_pos):
         for m, tap in enumerate(op.taps[k]):
-            args.append(row(f"b{k}", f"{lags[k]} + t + {tap}", node.inputs[p].ndim, f"h{k}_{m}",
+            args.append(row(f"b{k}", _position(op, k, f"t + {tap}"), node.inputs[p].ndim, f"h{k}_{m}",
                             np_dtype(node.inputs[p].dtype)))  # fmt: skip
     args += [f"a{p}" for p in non_seq_pos] + [f"k{j}" for j in range(len(constants))]
     loop.append(f"r = body({', '.join(args)})")
     for k, p in enumerate(init_pos):
         scalar = node.inputs[p].ndim == 1
         loop += _fail(f"r[{k}].shape != b{k}.shape[1:]", f"{op}: state {k} changed shape during the loop")
-        loop.append(f"b{k}[{lags[k]} + t] = r[{k}]{'[()]' if scalar else ''}")
+        loop.append(f"b{k}[{_position(op, k, 't')}] = r[{k}]{'[()]' if scalar else ''}")
     for j, out in enumerate(nit_outs):
         r = f"r[{op.n_states + j}]"
         loop += ["if t == 0:", f"    z{j} = np.empty((n,) + {r}.shape, {np_dtype(out.dtype)})"]
@@ -75,10 +82,13 @@ def _scan(op: Scan, node: Apply) -> Kernel:
         if not op.keep_last[k]:
             returned.append(f"b{k}[{lags[k]}:]")
         elif node.inputs[p].ndim == 1:
-            post += [f"o{k} = np.empty((), {np_dtype(node.inputs[p].dtype)})", f"o{k}[()] = b{k}[{lags[k]} + n - 1]"]
+            post += [
+                f"o{k} = np.empty((), {np_dtype(node.inputs[p].dtype)})",
+                f"o{k}[()] = b{k}[{_position(op, k, 'n - 1')}]",
+            ]
             returned.append(f"o{k}")
         else:
-            returned.append(f"b{k}[{lags[k]} + n - 1].copy()")
+            returned.append(f"b{k}[{_position(op, k, 'n - 1')}].copy()")
     for j, out in enumerate(nit_outs):
         static = tuple(d if d is not None else 0 for d in out.type.shape[1:])
         post.append(f"if n == 0:\n        z{j} = np.empty((0,) + {static!r}, {np_dtype(out.dtype)})")
