@@ -269,3 +269,18 @@ def test_gradient_runs_the_forward_loop_once():
     f = sg.function([x, h0, w], [cost, *sg.grad(cost, [x, h0, w])])
     names = [n.op.name for n in f.fgraph.toposort() if type(n.op).__name__ == "Scan"]
     assert names == ["scan", "grad_of_scan"]
+
+
+def test_rop_and_hessian_vector_product_through_scan():
+    x, h0, w, v = sg.matrix("x"), sg.vector("h0"), sg.matrix("w"), sg.matrix("v")
+    hs, _ = sg.scan(lambda xt, h, w: sg.tanh(sg.dot(h, w) + xt), sequences=x, outputs_info=h0, non_sequences=w)
+    xv, hv, wv, vv = rand((4, 3)), rand((3,), seed=1), rand((3, 3), seed=2) * 0.5, rand((3, 3), seed=3)
+    forward = sg.function([x, h0, w], hs)
+    eps = 1e-6
+    numeric = (forward(xv, hv, wv + eps * vv) - forward(xv, hv, wv - eps * vv)) / (2 * eps)
+    np.testing.assert_allclose(evaluate(sg.Rop(hs, w, v), {x: xv, h0: hv, w: wv, v: vv}), numeric, atol=1e-8)
+    cost = (hs**2).sum()
+    gradient = sg.function([x, h0, w], sg.grad(cost, w))
+    numeric = (gradient(xv, hv, wv + eps * vv) - gradient(xv, hv, wv - eps * vv)) / (2 * eps)
+    hvp = sg.hessian_vector_product(cost, w, v)
+    np.testing.assert_allclose(sg.function([x, h0, w, v], hvp)(xv, hv, wv, vv), numeric, atol=1e-7)
