@@ -22,7 +22,7 @@ from symgraph.ops.elemwise import Elemwise, eq, minimum
 from symgraph.ops.inner_graph import placeholder
 from symgraph.ops.linalg import Dot, dot
 from symgraph.ops.scan import Scan
-from symgraph.ops.shape import DimShuffle, concatenate, dimshuffle, reshape, stack
+from symgraph.ops.shape import DimShuffle, Shape, ShapeI, concatenate, dimshuffle, reshape, stack
 
 
 def _row(var: Variable) -> Variable:
@@ -181,8 +181,8 @@ def _saved_values(op: Scan, b_outputs: list[Variable], bound: list[Variable], no
     forward_nodes = toposort(op.inner_outputs)
     produced = {id(o) for n in forward_nodes for o in n.outputs}
     varying = {id(v) for v in bound}
-    for n in forward_nodes:
-        if any(id(v) in varying for v in n.inputs):
+    for n in forward_nodes:  # the shapes of the body's inputs are the same at every step
+        if any(id(v) in varying for v in n.inputs) and not isinstance(n.op, Shape | ShapeI):
             varying.update(id(o) for o in n.outputs)
     forward_ids = {id(n) for n in forward_nodes}
     needed: dict[int, Variable] = {}

@@ -15,6 +15,16 @@ from symgraph.ops.inner_graph import inner_fgraph
 from symgraph.ops.scan import Scan
 
 
+def _dims(array: str, axes: range) -> str:
+    """``array``'s lengths along ``axes``, as tuple entries (static ranks: no tuple arithmetic to compile)."""
+    return "".join(f"{array}.shape[{a}], " for a in axes)
+
+
+def _differ(row: str, buffer: str, ndim: int) -> str:
+    """True when ``row`` does not have the shape of one row of ``buffer``."""
+    return " or ".join(f"{row}.shape[{a}] != {buffer}.shape[{a + 1}]" for a in range(ndim)) or "False"
+
+
 def _fail(condition: str, message: str) -> list[str]:
     return [f"if {condition}:", f"    raise ValueError({message!r})"]
 
@@ -43,7 +53,8 @@ def _scan(op: Scan, node: Apply) -> Kernel:
         pre += _fail(f"a{p}.shape[0] != {lags[k]}", f"{op}: state {k} needs {lags[k]} initial values")
         dtype = np_dtype(node.inputs[p].dtype)
         size = f"{lags[k]}" if op.keep_last[k] else f"{lags[k]} + n"  # final value only: a ring of the lags
-        pre += [f"b{k} = np.empty(({size},) + a{p}.shape[1:], {dtype})", f"b{k}[:{lags[k]}] = a{p}"]
+        rest = _dims(f"a{p}", range(1, node.inputs[p].ndim))
+        pre += [f"b{k} = np.empty(({size}, {rest}), {dtype})", f"b{k}[:{lags[k]}] = a{p}"]
     nit_outs = node.outputs[op.n_states :]
     for j, out in enumerate(nit_outs):
         empty = (0,) * out.ndim
@@ -70,12 +81,16 @@ def _scan(op: Scan, node: Apply) -> Kernel:
     loop.append(f"r = body({', '.join(args)})")
     for k, p in enumerate(init_pos):
         scalar = node.inputs[p].ndim == 1
-        loop += _fail(f"r[{k}].shape != b{k}.shape[1:]", f"{op}: state {k} changed shape during the loop")
+        loop += _fail(
+            _differ(f"r[{k}]", f"b{k}", node.inputs[p].ndim - 1), f"{op}: state {k} changed shape during the loop"
+        )
         loop.append(f"b{k}[{_position(op, k, 't')}] = r[{k}]{'[()]' if scalar else ''}")
     for j, out in enumerate(nit_outs):
         r = f"r[{op.n_states + j}]"
-        loop += ["if t == 0:", f"    z{j} = np.empty((n,) + {r}.shape, {np_dtype(out.dtype)})"]
-        loop += _fail(f"{r}.shape != z{j}.shape[1:]", f"{op}: output {op.n_states + j} changed shape during the loop")
+        loop += ["if t == 0:", f"    z{j} = np.empty((n, {_dims(r, range(out.ndim - 1))}), {np_dtype(out.dtype)})"]
+        loop += _fail(
+            _differ(r, f"z{j}", out.ndim - 1), f"{op}: output {op.n_states + j} changed shape during the loop"
+        )
         loop.append(f"z{j}[t] = {r}{'[()]' if out.ndim == 1 else ''}")
     post, returned = [], []
     for k, p in enumerate(init_pos):
@@ -91,7 +106,7 @@ def _scan(op: Scan, node: Apply) -> Kernel:
             returned.append(f"b{k}[{_position(op, k, 'n - 1')}].copy()")
     for j, out in enumerate(nit_outs):
         static = tuple(d if d is not None else 0 for d in out.type.shape[1:])
-        post.append(f"if n == 0:\n        z{j} = np.empty((0,) + {static!r}, {np_dtype(out.dtype)})")
+        post.append(f"if n == 0:\n        z{j} = np.empty({(0, *static)!r}, {np_dtype(out.dtype)})")
         returned.append(f"z{j}")
     lines = [f"def kernel({', '.join(params)}):"]
     lines += [f"    {line}" for line in pre]
