@@ -169,3 +169,9 @@ def test_ndarray_on_the_left_defers_to_variable():
     expr = np.array([1.0, 2.0]) + x
     assert isinstance(expr, sg.Variable)
     assert_op(expr, np.array([2.0, 4.0]), {x: np.array([1.0, 2.0])})
+
+
+def test_theano_spelling_sqr_is_square():
+    x = sg.vector("x")
+    assert sg.sqr is sg.square
+    np.testing.assert_array_equal(sg.sqr(x).eval({x: np.array([1.0, -3.0])}), [1.0, 9.0])

@@ -187,3 +187,14 @@ def test_numba_import_does_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         import backends.numba  # noqa: F401
+
+
+def test_trust_input_skips_checks_and_wrong_arguments_are_a_clear_error():
+    lr = sg.scalar("lr")
+    w = sg.shared(np.zeros(3), name="w")
+    f = sg.function([lr], w.sum(), updates=[(w, w - lr)], backend="numba", trust_input=True)
+    f(np.asarray(0.5))
+    np.testing.assert_array_equal(w.get_value(), [-0.5] * 3)
+    with pytest.raises(sg.CallError, match="trust_input=True"):
+        f(np.float64(0.1))  # a NumPy scalar, not a 0-d array
+    np.testing.assert_array_equal(w.get_value(), [-0.5] * 3)

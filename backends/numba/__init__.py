@@ -60,6 +60,12 @@ class NumbaThunk:
             results = self.fn(*values, *self.constants)
         except ValueError as err:
             raise CallError(str(err)) from err
+        except numba.core.errors.TypingError as err:  # only reachable with trust_input=True
+            kinds = ", ".join(f"{type(v).__name__} {getattr(v, 'dtype', '')}{np.shape(v)}" for v in values)
+            raise CallError(
+                f"the compiled graph cannot take these arguments ({kinds}); with trust_input=True, pass ndarrays "
+                "of exactly the inputs' dtypes and numbers of dimensions"
+            ) from err
         if not self.checked_cache:
             self.checked_cache = True
             report_misses(self.module)

@@ -16,7 +16,7 @@ from symgraph.types import TensorType, as_dtype, broadcast_static
 
 __all__ = [
     "Elemwise", "add", "sub", "mul", "true_div", "floor_div", "mod", "power", "pow", "maximum", "minimum",
-    "arctan2", "neg", "abs", "sign", "square", "floor", "ceil", "round", "trunc", "reciprocal", "exp", "exp2",
+    "arctan2", "neg", "abs", "sign", "square", "sqr", "floor", "ceil", "round", "trunc", "reciprocal", "exp", "exp2",
     "expm1", "log", "log2", "log10", "log1p", "sqrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
     "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "erf", "erfc", "sigmoid", "softplus", "relu",
     "eq", "neq", "lt", "le", "gt", "ge", "isnan", "isinf", "logical_and", "logical_or", "logical_xor",
@@ -185,6 +185,7 @@ neg = _make("neg", "Elementwise negation.")
 abs = _make("abs", "Elementwise absolute value.")  # noqa: A001 (NumPy's name)
 sign = _make("sign", "Elementwise sign (-1, 0 or 1).")
 square = _make("square", "Elementwise x * x.")
+sqr = square  # Theano's name
 floor = _make("floor", "Elementwise floor (identity on integers).")
 ceil = _make("ceil", "Elementwise ceiling (identity on integers).")
 round = _make("round", "Elementwise rounding, half to even as NumPy (identity on integers).")  # noqa: A001
