@@ -67,10 +67,12 @@ class Case:
     work: float | None = None
     unit: str | None = None
     latency: bool = False  # measured by the cold/warm build-latency pass
+    # (rtol, atol) where the dtype's default is too tight for the work (long float32 sums: gradients over steps)
+    tolerance_override: tuple[float, float] | None = None
 
     @property
     def tolerance(self) -> tuple[float, float]:
-        return TOLERANCES[self.dtype]
+        return self.tolerance_override or TOLERANCES[self.dtype]
 
 
 def check_agreement(system: str, results: list[np.ndarray], reference: str, expected: list[np.ndarray],

@@ -100,5 +100,8 @@ def cases(suite: str) -> list[Case]:
             work=flops(n_in, hidden, batch, steps),
             unit="GFLOP/s",
             latency=suite != "tiny",
+            # weight gradients sum 1,600 float32 products per element: both systems are ~5e-7 of the largest
+            # value away from a float64 run, which is more than 1e-5 absolute on gradients of size ~30
+            tolerance_override=(1e-4, 1e-4),
         )
     ]
