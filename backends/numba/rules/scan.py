@@ -65,8 +65,8 @@ def _scan(op: Scan, node: Apply) -> Kernel:
 
     def row(source: str, index: str, ndim: int, holder: str, dtype: str) -> str:
         """The argument for one row: a view, or a 0-d holder filled with the scalar."""
-        if ndim > 1:
-            return f"{source}[{index}]"
+        if ndim > 1:  # rows of reversed sequences are contiguous but typed 'A': one layout for the body to compile
+            return f"np.ascontiguousarray({source}[{index}])"
         pre.append(f"{holder} = np.empty((), {dtype})")
         loop.append(f"{holder}[()] = {source}[{index}]")
         return holder
