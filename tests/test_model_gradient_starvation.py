@@ -9,6 +9,7 @@ import pytest
 
 import symgraph as sg
 from models.gradient_starvation import MLP, main, separated_moons
+from tests.helpers import needs_mnist
 
 
 def test_moons_are_separated_by_the_margin():
@@ -88,6 +89,7 @@ def cmnist():
     return environments(0)
 
 
+@needs_mnist
 def test_colored_mnist_environments(cmnist):
     (x, y), (xt, yt) = cmnist["train"], cmnist["test"]
     assert x.shape == (4000, 392) and xt.shape == (1000, 392)
@@ -97,6 +99,7 @@ def test_colored_mnist_environments(cmnist):
     assert colour_agrees(xt, yt) == pytest.approx(0.1, abs=0.03)
 
 
+@needs_mnist
 def test_adam_first_step_moves_each_parameter_by_lr(cmnist):
     from models.gradient_starvation_cmnist import DeepMLP
 
@@ -115,6 +118,7 @@ def test_adam_first_step_moves_each_parameter_by_lr(cmnist):
     assert last < first
 
 
+@needs_mnist
 def test_erm_on_colored_mnist_learns_the_colour(cmnist):
     from models.gradient_starvation_cmnist import DeepMLP, train
 
@@ -124,6 +128,7 @@ def test_erm_on_colored_mnist_learns_the_colour(cmnist):
     assert curves["train"][-1] > 0.8 and curves["test"][-1] < 0.3  # the colour, not the shape
 
 
+@needs_mnist
 def test_cmnist_main_writes_figure_and_metrics(tmp_path):
     from models.gradient_starvation_cmnist import main as cmnist_main
 
@@ -135,6 +140,7 @@ def test_cmnist_main_writes_figure_and_metrics(tmp_path):
     assert len(metrics["curves"][0]["sd"]["test"]) == 2
 
 
+@needs_mnist
 @pytest.mark.slow
 def test_cmnist_default_scale_meets_the_criteria(tmp_path, monkeypatch):
     monkeypatch.setattr(sg.config, "backend", "numba")

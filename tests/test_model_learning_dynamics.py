@@ -10,6 +10,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from models import learning_dynamics as ld
+from tests.helpers import needs_mnist
 
 
 @pytest.mark.parametrize("loss", ld.LOSSES)
@@ -81,6 +82,7 @@ def test_gradient_starvation(loss):
         assert curves["u_b"][-1] == pytest.approx(result["u_B_together"])
 
 
+@needs_mnist
 def test_main_writes_figure_and_metrics(tmp_path):
     flags = ["--lr", "0.05", "--u0", "0.05", "--init-scale", "0.2", "--mnist-steps", "15", "--mnist-n", "60",
              "--mnist-hidden", "4", "--mnist-lr", "0.05", "--mnist-init", "0.01"]  # fmt: skip
