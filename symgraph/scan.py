@@ -22,6 +22,7 @@ from symgraph.ops.inner_graph import free_variables, placeholder
 from symgraph.ops.scan import Scan
 from symgraph.ops.shape import dimshuffle, shape_i
 from symgraph.shared import SharedVariable
+from symgraph.types import TensorType
 
 __all__ = ["scan", "map", "reduce", "foldl", "foldr"]
 
@@ -69,7 +70,7 @@ def _output_specs(outputs_info: Any) -> list[tuple[Variable, list[int]] | None]:
             initial, taps = as_variable(info), [-1]
         if not taps or any(t >= 0 for t in taps) or len(set(taps)) != len(taps):
             raise SymgraphValueError(f"scan: outputs_info[{i}] taps must be distinct negative offsets, got {taps}")
-        if taps == [-1] and not isinstance(info, Mapping) or (isinstance(info, Mapping) and "taps" not in info):
+        if taps == [-1]:  # the initial value itself (Theano); other taps: one row per lag
             initial = dimshuffle(initial, ["x", *range(initial.ndim)])
         elif initial.ndim == 0:
             raise SymgraphTypeError(
@@ -143,10 +144,10 @@ def scan(fn: Callable, sequences: Any = None, outputs_info: Any = None, non_sequ
 
     ``sequences``: variables (iterated on axis 0) or ``dict(input=x, taps=[-1, 0, 1])``. ``outputs_info``: per
     output, an initial value (fed back as tap -1), ``dict(initial=x0, taps=[-2, -1])`` (``x0`` has one row per
-    lag), or None (not fed back). ``non_sequences``: variables every step reads. ``n_steps``: the number of
-    steps (default: what the sequences allow). ``go_backwards``: iterate the sequences from the end (outputs
-    stay in the order computed). ``truncate_gradient``: backpropagate through at most that many steps (-1: all).
-    ``strict``: every shared variable the body reads must be among ``non_sequences``.
+    lag unless the taps are just [-1]), or None (not fed back). ``non_sequences``: variables every step reads.
+    ``n_steps``: the number of steps (default: what the sequences allow). ``go_backwards``: iterate the sequences
+    from the end (outputs stay in the order computed). ``truncate_gradient``: backpropagate through at most that
+    many steps (-1: all). ``strict``: every shared variable the body reads must be among ``non_sequences``.
     """
     seq_specs = _sequence_specs(sequences)
     out_specs = _output_specs(outputs_info)
@@ -168,7 +169,7 @@ def scan(fn: Callable, sequences: Any = None, outputs_info: Any = None, non_sequ
             initial, taps = spec
             tap_args.append([placeholder(initial, drop_leading=True, name=f"out{k}[t{tap:+d}]") for tap in taps])
     non_seq_args = [placeholder(v) for v in non_seqs]
-    step = Variable(as_variable(np.int64(0)).type, name="step")
+    step = Variable(TensorType("int64", ()), name="step")
     result = fn(*seq_args, *[v for args in tap_args for v in args], *non_seq_args)
     outputs, updates, single = _split_result(result)
     if len(outputs) < len(out_specs):
@@ -193,7 +194,8 @@ def scan(fn: Callable, sequences: Any = None, outputs_info: Any = None, non_sequ
     from symgraph.random import is_random_state, random_fork
 
     randoms = [v for v in graph_inputs(body_outputs) if is_random_state(v)]
-    free = [v for v in free_variables(body_outputs, bound, randoms) if v not in set(non_seqs)]
+    listed = {id(v) for v in non_seqs}
+    free = [v for v in free_variables(body_outputs, bound, randoms) if id(v) not in listed]
     if strict:
         loose = [v for v in free if isinstance(v, SharedVariable) and not is_random_state(v)]
         if loose:

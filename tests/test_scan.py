@@ -284,3 +284,12 @@ def test_rop_and_hessian_vector_product_through_scan():
     numeric = (gradient(xv, hv, wv + eps * vv) - gradient(xv, hv, wv - eps * vv)) / (2 * eps)
     hvp = sg.hessian_vector_product(cost, w, v)
     np.testing.assert_allclose(sg.function([x, h0, w, v], hvp)(xv, hv, wv, vv), numeric, atol=1e-7)
+
+
+def test_taps_minus_one_in_a_dict_take_the_initial_value_itself():
+    x, h0 = sg.matrix("x"), sg.vector("h0")
+    plain, _ = sg.scan(lambda row, h: h + row, sequences=x, outputs_info=h0)
+    spelled, _ = sg.scan(lambda row, h: h + row, sequences=x, outputs_info=dict(initial=h0, taps=[-1]))
+    xv, hv = rand((3, 2)), rand((2,), seed=1)
+    np.testing.assert_allclose(evaluate(spelled, {x: xv, h0: hv}), hv + np.cumsum(xv, axis=0), rtol=1e-12)
+    np.testing.assert_array_equal(evaluate(spelled, {x: xv, h0: hv}), evaluate(plain, {x: xv, h0: hv}))

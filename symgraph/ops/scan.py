@@ -24,7 +24,7 @@ from symgraph.errors import CallError
 from symgraph.graph import Apply, Constant, Variable, as_variable, clone_replace
 from symgraph.op import Op
 from symgraph.ops.elemwise import cast
-from symgraph.ops.inner_graph import fresh, reference_evaluator
+from symgraph.ops.inner_graph import reference_evaluator
 from symgraph.types import TensorType
 
 
@@ -133,7 +133,7 @@ class Scan(Op):
                 if traces[j] is None:
                     traces[j] = np.empty((n, *value.shape), value.dtype)
                 self.check_row(self.n_states + j, value.shape, traces[j].shape[1:], t)
-                traces[j][t] = fresh(value, args)
+                traces[j][t] = value  # copied into the trace
         outputs = [
             np.array(buf[(lag + n - 1) % len(buf)]) if last else buf[lag:]
             for buf, lag, last in zip(buffers, lags, self.keep_last)
@@ -144,7 +144,7 @@ class Scan(Op):
         return outputs
 
     def check_lengths(self, n: int, seqs: Sequence[np.ndarray], inits: Sequence[np.ndarray]) -> None:
-        """Runtime checks of the loop's extent (the numba rule raises the same messages)."""
+        """Run-time checks of the loop's extent (the numba rule makes the same checks)."""
         if n < 0:
             raise CallError(f"{self}: n_steps is {n}; it must be >= 0")
         for i, seq in enumerate(seqs):
