@@ -10,7 +10,8 @@ from symgraph.ops.inner_graph import inner_fgraph
 
 
 def _branch(op: IfElse, outputs: tuple, first_constant: int, target: str) -> tuple:
-    """(modules, constants, source lines assigning ``o0, o1...`` from ``target``'s results) of one branch."""
+    """(modules, module name, constants, source lines assigning ``o0, o1...`` from ``target``'s results) of one
+    branch."""
     from backends.numba.codegen import inner_graph  # codegen imports the rules
 
     fgraph = inner_fgraph(op.inner_inputs, outputs)
