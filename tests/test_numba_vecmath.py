@@ -191,14 +191,15 @@ def _vectorize_cases() -> list:
 def test_float32_loop_vectorizes(name, impl):
     asm = _kernel_asm(_single_loop(name, impl))
     symbols = set(re.findall(r"\$([A-Za-z_]\w*)", asm))
-    # only libmvec's AVX2 variants and this module's helpers (masked libm fallbacks, libmvec scalar forms)
-    assert all(s.startswith(("_ZGVd", "sg_vm_")) for s in symbols), symbols
+    # properties of every x86-64 CPU with AVX2: the vector width LLVM picks (8 or 16 f32 lanes) is the host's
+    assert all(s.startswith(("_ZGV", "sg_vm_")) for s in symbols), symbols  # no plain scalar libm call
     if impl == "libmvec":
-        assert any(s.startswith("_ZGVdN8v_") for s in symbols), symbols
+        assert any(re.fullmatch(r"_ZGV[a-z]N\d+v_\w+", s) for s in symbols), symbols
         assert re.search(r"\bvmov[au]ps\b[^\n]*%[yz]mm", asm)
     else:
         assert re.search(r"\bvfn?m(add|sub)\d+ps\b[^\n]*%[yz]mm", asm), "no packed single-precision FMA"
-        assert symbols <= {"sg_vm_sinf", "sg_vm_cosf", "sg_vm_sinf_m8", "sg_vm_cosf_m8"}, symbols
+        # libm only in the rarely taken branch: the scalar form or a masked vector variant of any width
+        assert all(re.fullmatch(r"sg_vm_(sin|cos)f(_m\d+)?", s) for s in symbols), symbols
 
 
 def test_callers_fast_math_flags_do_not_leak_in():
