@@ -35,6 +35,7 @@ from symgraph.ops.control import *  # noqa: F403
 from symgraph.ops.elemwise import *  # noqa: F403
 from symgraph.ops.gradient_ops import *
 from symgraph.ops.indexing import *  # noqa: F403
+from symgraph.ops.join import *  # noqa: F403
 from symgraph.ops.linalg import *  # noqa: F403
 from symgraph.ops.reduce import *  # noqa: F403
 from symgraph.ops.shape import *  # noqa: F403

@@ -183,7 +183,7 @@ def jacobian(expression: Variable, wrt: Variable | Sequence[Variable],
     """
     from symgraph.ops.alloc import zeros
     from symgraph.ops.lengths import lengths_of
-    from symgraph.ops.shape import stack
+    from symgraph.ops.join import stack
 
     expression = as_variable(expression)
     if any(d is None for d in expression.type.shape):

@@ -22,7 +22,8 @@ from symgraph.ops.elemwise import Elemwise, eq, minimum
 from symgraph.ops.inner_graph import placeholder
 from symgraph.ops.linalg import Dot, dot
 from symgraph.ops.scan import Scan
-from symgraph.ops.shape import DimShuffle, Shape, ShapeI, concatenate, dimshuffle, reshape, stack
+from symgraph.ops.join import concatenate, stack
+from symgraph.ops.shape import DimShuffle, Shape, ShapeI, dimshuffle, reshape
 
 
 def _row(var: Variable) -> Variable:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import symgraph as sg
-from symgraph.ops.shape import Concatenate, DimShuffle, Reshape, Split
+from symgraph.ops.join import Concatenate, Split
+from symgraph.ops.shape import DimShuffle, Reshape
 from tests.helpers import assert_op, evaluate, rand
 
 pytestmark = pytest.mark.cross_backend

@@ -18,6 +18,7 @@ from symgraph.graph import Apply, Constant, Variable, as_variable, constant
 from symgraph.op import Caller, Op
 from symgraph.ops.elemwise import cast, ceil, maximum
 from symgraph.ops.lengths import as_length, int_scalar, lengths_of, shape_entries
+from symgraph.ops.shape import reshape
 from symgraph.types import FLOAT_DTYPES, INT_DTYPES, TensorType, as_dtype, upcast
 
 __all__ = ["broadcast_to", "alloc", "zeros_like", "ones_like", "zeros", "ones", "full", "fill", "arange", "eye"]
@@ -52,8 +53,6 @@ class _Broadcast(Op):
         length that is 1 at run time: such an axis is split into (value length, repeats) and summed over the
         repeats, exact either way. The lengths get no gradient.
         """
-        from symgraph.ops.shape import reshape
-
         value, g = node.inputs[0], output_grads[0]
         none = [None] * (len(node.inputs) - 1)
         lead = g.ndim - value.ndim

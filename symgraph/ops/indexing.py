@@ -21,7 +21,9 @@ import numpy as np
 from symgraph.errors import SymgraphTypeError, SymgraphValueError
 from symgraph.graph import Apply, Constant, Variable, as_variable, constant
 from symgraph.op import Op
-from symgraph.ops.elemwise import refuse_undeclared_broadcast
+from symgraph.ops.alloc import arange, zeros_like
+from symgraph.ops.elemwise import cast, eq, maximum, minimum, refuse_undeclared_broadcast, where
+from symgraph.ops.reduce import sum as sum_
 from symgraph.types import TensorType, broadcast_static
 
 __all__ = [
@@ -140,8 +142,6 @@ def _slice_length(n: Any, bounds: tuple, symbolic: bool) -> Any:
         return len(range(*slice(*(_const(b) for b in bounds)).indices(n)))
     if not symbolic:
         return None
-    from symgraph.ops.elemwise import cast, maximum, minimum, where
-
     start, stop = (None if b is None else cast(b, "int64") for b in (start, stop))
 
     def clamp(bound: Variable, low: Any, high: Any) -> Variable:
@@ -165,8 +165,6 @@ def _slice_length(n: Any, bounds: tuple, symbolic: bool) -> Any:
 
 def _broadcast_symbolic(shapes: list[tuple]) -> tuple:
     """NumPy broadcasting of symbolic shapes (a static length other than 1 decides its axis)."""
-    from symgraph.ops.elemwise import eq, where
-
     ndim = max((len(s) for s in shapes), default=0)
     out = []
     for axis in range(ndim):
@@ -188,8 +186,6 @@ def _mask_count(mask: Variable, symbolic: bool) -> Any:
         return int(np.count_nonzero(mask.data))
     if not symbolic:
         return None
-    from symgraph.ops.reduce import sum as sum_
-
     return sum_(mask, dtype="int64")
 
 
@@ -275,8 +271,6 @@ class _ReadOp(_IndexOp):
 
         The index inputs get none.
         """
-        from symgraph.ops.alloc import zeros_like
-
         x, *index = node.inputs
         write = AdvancedIncSubtensor if self.advanced else IncSubtensor
         return [write(self.idx_list)(zeros_like(x), output_grads[0], *index), *[None] * len(index)]
@@ -343,8 +337,6 @@ class _WriteOp(_IndexOp):
         the index (the driver sums it over the axes along which ``y`` was broadcast). For a set with repeated
         array indices the last write wins (NumPy's order), so only that occurrence of ``y`` gets gradient.
         """
-        from symgraph.ops.elemwise import eq, where
-
         index, g = node.inputs[2:], output_grads[0]
         read = (AdvancedSubtensor if self.advanced else Subtensor)(self.idx_list)
         g_y = read(g, *index)
@@ -353,8 +345,6 @@ class _WriteOp(_IndexOp):
             return [g, g_y, *none]
         g_x = type(self)(self.idx_list, True)(g, constant(np.zeros((), dtype=g.dtype)), *index)
         if "array" in self.idx_list:  # positions may repeat: keep the occurrence that was written last
-            from symgraph.ops.alloc import arange, zeros_like
-
             ids = arange(g_y.size).reshape(g_y.shape, ndim=g_y.ndim)
             winners = type(self)(self.idx_list, True)(zeros_like(g, dtype="int64"), ids, *index)
             g_y = where(eq(read(winners, *index), ids), g_y, 0)
@@ -426,8 +416,6 @@ def _write(x_indexed: Any, y: Any, set_instead_of_inc: bool, name: str) -> Varia
     if y.dtype != x.dtype:
         if not np.can_cast(y.dtype, x.dtype, "same_kind"):
             raise SymgraphTypeError(f"{name}: cannot cast y of type {y.type} to the dtype of x ({x.type})")
-        from symgraph.ops.elemwise import cast
-
         y = cast(y, x.dtype)
     op = AdvancedIncSubtensor if node.op.advanced else IncSubtensor
     return op(node.op.idx_list, set_instead_of_inc)(x, y, *index)

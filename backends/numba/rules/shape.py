@@ -12,7 +12,8 @@ from backends.numba.rules.reduce import Code, convert, index
 from backends.numba.scalar import np_dtype
 from symgraph.graph import Apply
 from symgraph.ops.gradient_ops import GradientTransform
-from symgraph.ops.shape import Concatenate, DimShuffle, Reshape, Shape, ShapeI, SpecifyShape, Split
+from symgraph.ops.join import Concatenate, Split
+from symgraph.ops.shape import DimShuffle, Reshape, Shape, ShapeI, SpecifyShape
 
 
 @numba_rule.register(Shape)
