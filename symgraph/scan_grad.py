@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from symgraph.graph import Apply, Variable, ancestors, clone_replace, toposort
+from symgraph.op import Op
 from symgraph.ops.alloc import arange, zeros, zeros_like
 from symgraph.ops.elemwise import Elemwise, eq, minimum
 from symgraph.ops.inner_graph import placeholder
-from symgraph.ops.linalg import Dot, dot
-from symgraph.ops.scan import Scan
 from symgraph.ops.join import concatenate, stack
+from symgraph.ops.linalg import Dot, dot
 from symgraph.ops.shape import DimShuffle, Shape, ShapeI, dimshuffle, reshape
 
 
@@ -57,7 +57,7 @@ def _outer_product(term: Variable) -> tuple[Variable, Variable] | None:
 
 def scan_vjp(node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
     """Gradients of a Scan node's inputs (n_steps, sequences, initial buffers, non-sequences)."""
-    op: Scan = node.op
+    op = node.op  # a Scan (symgraph.ops.scan imports this module for Scan.vjp)
     n, seqs, inits, non_seqs = op.split_outer(node.inputs)
     step, rows, tap_inputs, inner_non_seqs = op.split_inner()
     ns, lags = op.n_states, op.lags
@@ -138,7 +138,7 @@ def scan_vjp(node: Apply, output_grads: Sequence[Variable | None]) -> list[Varia
     outer_seqs += [rev(t) for t in saved_traces]
     outer_seqs += [rev(g_states[k]) for k in sorted(b_g_states)] + [rev(g_nit[j]) for j in sorted(b_g_nit)]
     n_carried = len(float_states) + len(float_non_seqs)
-    backward = Scan(
+    backward = type(op)(
         (placeholder(step), *b_seq_inputs, *[pending[k] for k in float_states],
          *[accums[m] for m in float_non_seqs], *inner_non_seqs),
         tuple(b_outputs), len(b_seq_inputs), tuple((-1,) for _ in range(n_carried)),
@@ -177,7 +177,7 @@ def _merge_leading(trace: Variable) -> Variable:
     return reshape(trace, (trace.shape[0] * trace.shape[1], trace.shape[2]))
 
 
-def _saved_values(op: Scan, b_outputs: list[Variable], bound: list[Variable], non_seqs: list[Variable]) -> list:
+def _saved_values(op: Op, b_outputs: list[Variable], bound: list[Variable], non_seqs: list[Variable]) -> list:
     """The forward body's intermediate values (varying with the step) that the backward graph reads."""
     forward_nodes = toposort(op.inner_outputs)
     produced = {id(o) for n in forward_nodes for o in n.outputs}

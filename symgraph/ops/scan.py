@@ -25,6 +25,7 @@ from symgraph.graph import Apply, Constant, Variable, as_variable, clone_replace
 from symgraph.op import Op
 from symgraph.ops.elemwise import cast
 from symgraph.ops.inner_graph import reference_evaluator
+from symgraph.scan_grad import scan_vjp
 from symgraph.types import TensorType
 
 
@@ -184,8 +185,6 @@ class Scan(Op):
         return shapes
 
     def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
-        from symgraph.scan_grad import scan_vjp
-
         return scan_vjp(node, output_grads)
 
 
