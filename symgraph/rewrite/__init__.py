@@ -12,7 +12,6 @@ from symgraph.rewrite import (  # noqa: F401  (each module registers its rewrite
 )
 from symgraph.rewrite.engine import (
     PHASES,
-    RewriteError,
     RewriteReport,
     register,
     register_pass,
@@ -21,6 +20,7 @@ from symgraph.rewrite.engine import (
     select,
     unregister,
 )
+from symgraph.rewrite_driver import RewriteError
 
 __all__ = [
     "PHASES", "RewriteError", "RewriteReport", "register", "register_pass", "registered", "rewrite_graph", "select",
