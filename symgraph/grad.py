@@ -3,7 +3,7 @@
 Each op declares its vector-Jacobian product (``Op.vjp``) beside its forward computation. This
 driver walks the graph backwards from the cost, sums contributions over fan-out, reduces gradients
 over broadcast axes, and leaves integer and boolean variables out (they have no gradient).
-It differentiates the cost with the stabilize rewrites applied (``symgraph.rewrite.stabilize``), so that
+It differentiates the cost with the stable forms applied (``symgraph.stable_forms``), so that
 e.g. crossentropy(softmax(z)) has the gradient softmax(z) - onehot, finite at any logits.
 The result is a graph like any other: it can be differentiated again, compiled and printed.
 """
@@ -16,6 +16,7 @@ from typing import Any
 
 from symgraph.errors import SymgraphTypeError, SymgraphValueError
 from symgraph.graph import Apply, Variable, as_variable, clone_replace, toposort
+from symgraph.stable_forms import stabilize_outputs
 
 __all__ = ["grad", "Lop", "Rop", "jacobian", "hessian", "hessian_vector_product", "DisconnectedInputError"]
 
@@ -132,8 +133,6 @@ def grad(cost: Variable | None, wrt: Variable | Sequence[Variable], consider_con
 def _stabilized(seeds: dict[Variable, Variable], keep: list[Variable]) -> dict[Variable, Variable]:
     """The seeds on a copy of the graph with the stabilize rewrites applied (cut at ``keep``), so that the
     gradients of e.g. crossentropy(softmax(z)) come from its stable fused form, not from 1 / softmax(z)."""
-    from symgraph.rewrite.stabilize import stabilize_outputs
-
     stable: dict[Variable, Variable] = {}
     for var, g in zip(stabilize_outputs(list(seeds), keep), seeds.values()):
         stable[var] = g if var not in stable else stable[var] + g
@@ -182,8 +181,8 @@ def jacobian(expression: Variable, wrt: Variable | Sequence[Variable],
     Needs a static size for ``expression`` (one gradient graph per element).
     """
     from symgraph.ops.alloc import zeros
-    from symgraph.ops.lengths import lengths_of
     from symgraph.ops.join import stack
+    from symgraph.ops.lengths import lengths_of
 
     expression = as_variable(expression)
     if any(d is None for d in expression.type.shape):

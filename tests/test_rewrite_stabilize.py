@@ -14,8 +14,8 @@ import sympy
 import symgraph as sg
 from symgraph.ops.nnet_ops import SoftmaxCategoricalCrossentropyInt
 from symgraph.rewrite.engine import select
-from symgraph.rewrite.stabilize import stabilize_outputs
 from symgraph.rewrite.sympy_bridge import equal_on_domain, to_sympy
+from symgraph.stable_forms import stabilize_outputs
 from tests.helpers import assert_op, check_rewrite, op_names, rand
 
 nnet = sg.nnet

@@ -43,9 +43,10 @@ import numpy as np
 from symgraph.fgraph import FunctionGraph
 from symgraph.graph import Apply, Constant, Variable, constant
 from symgraph.ops.alloc import alloc
-from symgraph.ops.elemwise import Elemwise, add, cast, mul, neg, reciprocal, sub
+from symgraph.ops.elemwise import add, cast, mul, neg, reciprocal, sub
 from symgraph.ops.lengths import lengths_of
 from symgraph.ops.shape import dimshuffle
+from symgraph.patterns import elemwise_node, uniform_value
 from symgraph.rewrite.basic import FOLD_MAX_GROWTH
 from symgraph.rewrite.engine import register
 from symgraph.types import FLOAT_DTYPES, upcast
@@ -56,14 +57,6 @@ SIGNED = frozenset(("int8", "int16", "int32", "int64", *FLOAT_DTYPES))  # dtypes
 
 
 # -- helpers (shared with canonicalize_shape) ---------------------------------------------------
-def elemwise_node(var: Variable, *names: str) -> Apply | None:
-    """The node computing ``var`` when it is an Elemwise of one of the scalar ops ``names``."""
-    node = var.owner
-    if node is not None and isinstance(node.op, Elemwise) and node.op.scalar_op.name in names:
-        return node
-    return None
-
-
 def node_lengths(node: Apply, out: Variable) -> tuple:
     """The lengths of ``out`` (an output of ``node``) from the node's inputs' lengths: ints and ShapeI scalars."""
     return tuple(node.op.infer_shape(node, [lengths_of(v) for v in node.inputs])[out.index])
@@ -79,14 +72,6 @@ def fit(node: Apply, out: Variable, value: Variable) -> Variable:
         lead = out.ndim - value.ndim
         return dimshuffle(value, ("x",) * lead + tuple(range(value.ndim))) if lead else value
     return alloc(value, *node_lengths(node, out))
-
-
-def uniform_value(var: Variable) -> float | None:
-    """The value of every entry of a non-empty constant whose entries are all equal, else None."""
-    if not isinstance(var, Constant) or var.data.size == 0:
-        return None
-    first = var.data.flat[0]
-    return first.item() if bool(np.all(var.data == first)) else None
 
 
 def _same_inputs(node: Apply, inputs: list[Variable]) -> bool:

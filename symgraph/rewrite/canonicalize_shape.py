@@ -25,7 +25,8 @@ from symgraph.ops.shape import (
     shape_i,
     specify_shape,
 )
-from symgraph.rewrite.canonicalize import elemwise_node, node_lengths, uniform_value
+from symgraph.patterns import elemwise_node, uniform_value
+from symgraph.rewrite.canonicalize import node_lengths
 from symgraph.rewrite.engine import register
 
 

@@ -10,7 +10,7 @@ from symgraph.fgraph import FunctionGraph
 from symgraph.graph import Apply, Variable
 from symgraph.ops.elemwise import mul, square
 from symgraph.rewrite.engine import register
-from symgraph.rewrite.stabilize import checked, squared
+from symgraph.stable_forms import checked, squared
 
 
 @register("specialize", "pow", "mul", name="square")
