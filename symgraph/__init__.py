@@ -4,7 +4,11 @@
 them with ``sg.function(inputs, outputs, updates=..., givens=...)``.
 """
 
-from symgraph import nnet, random
+from symgraph import (
+    nnet,
+    random,
+    variable_methods,  # attaches the operators and methods of Variable
+)
 from symgraph.compile import Function, function
 from symgraph.config import config
 from symgraph.errors import (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import importlib
 import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -16,14 +14,12 @@ from symgraph.types import TensorType, as_dtype
 _ids = itertools.count()
 
 
-@functools.cache
-def _api() -> Any:
-    """The public ``symgraph`` namespace (imported lazily: the operators live above this module)."""
-    return importlib.import_module("symgraph")
-
-
 class Variable:
-    """A symbolic tensor: a type, and (unless it is a root) the Apply node and output index that make it."""
+    """A symbolic tensor: a type, and (unless it is a root) the Apply node and output index that make it.
+
+    Its Python operators, NumPy-style methods, ``shape``, ``T`` and ``eval`` build ops, which sit above this
+    module: ``symgraph.variable_methods`` attaches them.
+    """
 
     __array_ufunc__ = None  # make ``ndarray + variable`` defer to Variable.__radd__
 
@@ -55,18 +51,6 @@ class Variable:
     def static_shape(self) -> tuple[int | None, ...]:
         return self.type.shape
 
-    @property
-    def shape(self) -> Variable:
-        return _api().shape(self)
-
-    @property
-    def size(self) -> Variable:
-        return _api().prod(self.shape)
-
-    @property
-    def T(self) -> Variable:  # noqa: N802 (NumPy's spelling)
-        return _api().transpose(self)
-
     def __repr__(self) -> str:
         label = self.name or (f"{self.owner.op}.{self.index}" if self.owner else "<root>")
         return f"{label}::{self.type}"
@@ -77,15 +61,6 @@ class Variable:
     def clone(self) -> Variable:
         """A fresh root variable of the same type and name."""
         return Variable(self.type, name=self.name)
-
-    def eval(self, inputs_dict: dict | None = None, **kwargs: Any) -> np.ndarray:
-        """Compile (once per set of inputs) and evaluate this variable."""
-        inputs_dict = inputs_dict or {}
-        key = tuple(inputs_dict)
-        cache = self.__dict__.setdefault("_eval_cache", {})
-        if key not in cache:
-            cache[key] = _api().function(list(inputs_dict), self, **kwargs)
-        return cache[key](*inputs_dict.values())
 
     # -- Python protocol -------------------------------------------------------------
     def __bool__(self) -> bool:
@@ -104,66 +79,6 @@ class Variable:
             yield self[i]
 
     __hash__ = object.__hash__  # identity: variables are dictionary keys everywhere
-
-    # -- arithmetic --------------------------------------------------------------------
-    # fmt: off
-    def __add__(self, other): return _api().add(self, other)
-    def __radd__(self, other): return _api().add(other, self)
-    def __sub__(self, other): return _api().sub(self, other)
-    def __rsub__(self, other): return _api().sub(other, self)
-    def __mul__(self, other): return _api().mul(self, other)
-    def __rmul__(self, other): return _api().mul(other, self)
-    def __truediv__(self, other): return _api().true_div(self, other)
-    def __rtruediv__(self, other): return _api().true_div(other, self)
-    def __floordiv__(self, other): return _api().floor_div(self, other)
-    def __rfloordiv__(self, other): return _api().floor_div(other, self)
-    def __mod__(self, other): return _api().mod(self, other)
-    def __rmod__(self, other): return _api().mod(other, self)
-    def __pow__(self, other): return _api().power(self, other)
-    def __rpow__(self, other): return _api().power(other, self)
-    def __matmul__(self, other): return _api().matmul(self, other)
-    def __rmatmul__(self, other): return _api().matmul(other, self)
-    def __neg__(self): return _api().neg(self)
-    def __pos__(self): return self
-    def __abs__(self): return _api().abs(self)
-    def __lt__(self, other): return _api().lt(self, other)
-    def __le__(self, other): return _api().le(self, other)
-    def __gt__(self, other): return _api().gt(self, other)
-    def __ge__(self, other): return _api().ge(self, other)
-    def __and__(self, other): return _api().and_(self, other)
-    def __rand__(self, other): return _api().and_(other, self)
-    def __or__(self, other): return _api().or_(self, other)
-    def __ror__(self, other): return _api().or_(other, self)
-    def __xor__(self, other): return _api().xor(self, other)
-    def __rxor__(self, other): return _api().xor(other, self)
-    def __invert__(self): return _api().invert(self)
-    def __getitem__(self, index): return _api().getitem(self, index)
-
-    # -- methods (Theano/NumPy spelling) ---------------------------------------------
-    def sum(self, axis=None, keepdims=False, dtype=None): return _api().sum(self, axis, keepdims, dtype)
-    def prod(self, axis=None, keepdims=False, dtype=None): return _api().prod(self, axis, keepdims, dtype)
-    def mean(self, axis=None, keepdims=False): return _api().mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return _api().max(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return _api().min(self, axis, keepdims)
-    def var(self, axis=None, keepdims=False, ddof=0): return _api().var(self, axis, keepdims, ddof)
-    def std(self, axis=None, keepdims=False, ddof=0): return _api().std(self, axis, keepdims, ddof)
-    def argmax(self, axis=None, keepdims=False): return _api().argmax(self, axis, keepdims)
-    def argmin(self, axis=None, keepdims=False): return _api().argmin(self, axis, keepdims)
-    def all(self, axis=None, keepdims=False): return _api().all(self, axis, keepdims)
-    def any(self, axis=None, keepdims=False): return _api().any(self, axis, keepdims)
-    def reshape(self, *shape, ndim=None):
-        return _api().reshape(self, shape[0] if len(shape) == 1 else shape, ndim=ndim)
-    def dimshuffle(self, *pattern):
-        single = len(pattern) == 1 and isinstance(pattern[0], list | tuple)
-        return _api().dimshuffle(self, pattern[0] if single else pattern)
-    def flatten(self, ndim=1): return _api().flatten(self, ndim)
-    def transpose(self, *axes): return _api().transpose(self, axes[0] if len(axes) == 1 else (axes or None))
-    def squeeze(self, axis=None): return _api().squeeze(self, axis)
-    def astype(self, dtype): return _api().cast(self, dtype)
-    def dot(self, other): return _api().dot(self, other)
-    def clip(self, lo, hi): return _api().clip(self, lo, hi)
-    def nonzero_values(self): return self[_api().neq(self, 0)]
-    # fmt: on
 
 
 class Constant(Variable):
