@@ -1,60 +1,10 @@
-"""The NumPy reference backend: run each node's ``perform`` in topological order.
+"""The NumPy reference backend: run each node's ``perform`` in topological order (``symgraph.reference``).
 
 It is the oracle the other backends are tested against, so it favours clarity over speed.
 """
 
-from __future__ import annotations
+from symgraph.reference import PerformError, reference_thunk
 
-from collections.abc import Callable
+__all__ = ["PerformError", "compile"]
 
-import numpy as np
-
-from symgraph.errors import SymgraphError
-from symgraph.fgraph import FunctionGraph
-from symgraph.graph import Constant
-
-
-class PerformError(SymgraphError, RuntimeError):
-    """An op failed at run time; the message names the op, input shapes and where it was built."""
-
-
-def compile(fgraph: FunctionGraph) -> Callable[[list[np.ndarray]], list[np.ndarray]]:  # noqa: A001
-    """A thunk that evaluates ``fgraph`` with NumPy."""
-    nodes = fgraph.toposort()
-    inputs = list(fgraph.inputs)
-    outputs = list(fgraph.outputs)
-    constants = {v: v.data for v in fgraph.variables if isinstance(v, Constant)}
-
-    def thunk(values: list[np.ndarray]) -> list[np.ndarray]:
-        storage = dict(constants)
-        storage.update(zip(inputs, values))
-        for node in nodes:
-            args = [storage[v] for v in node.inputs]
-            try:
-                results = node.op.perform(node, args)
-            except SymgraphError:
-                raise
-            except Exception as err:
-                shapes = ", ".join(f"{np.shape(a)}:{np.asarray(a).dtype}" for a in args)
-                raise PerformError(
-                    f"{node.op} failed: {type(err).__name__}: {err}\n  input shapes: ({shapes})\n"
-                    f"  built at: {node.created_at}"
-                ) from err
-            for var, value in zip(node.outputs, results):
-                _check_result(node, var, value)
-                storage[var] = value
-        return [storage[v] for v in outputs]
-
-    return thunk
-
-
-def _check_result(node, var, value) -> None:
-    """The reference backend is the oracle: an op returning the wrong type is a bug, said loudly."""
-    if (
-        not isinstance(value, np.ndarray)
-        or value.dtype != var.dtype
-        or value.ndim != var.ndim
-        or any(s is not None and s != n for s, n in zip(var.type.shape, value.shape))
-    ):
-        got = f"{type(value).__name__} {getattr(value, 'dtype', '')} {np.shape(value)}"
-        raise PerformError(f"{node.op}.perform returned {got}, but the node's output type is {var.type}")
+compile = reference_thunk  # noqa: A001  (the backend interface: compile(fgraph) -> thunk)

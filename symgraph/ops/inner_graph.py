@@ -7,13 +7,13 @@ finds the outer variables a body closes over, so they can become explicit inputs
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
 from symgraph.fgraph import FunctionGraph
 from symgraph.graph import Constant, Variable, toposort
+from symgraph.reference import reference_thunk
 
 
 def placeholder(like: Variable, drop_leading: bool = False, name: str | None = None) -> Variable:
@@ -53,9 +53,8 @@ def inner_fgraph(inputs: Sequence[Variable], outputs: Sequence[Variable]) -> Fun
 
 
 def reference_evaluator(inputs: Sequence[Variable], outputs: Sequence[Variable]) -> Callable:
-    """``f(values) -> results``: the inner graph on the reference backend (no rewrites: it is the oracle)."""
-    backend = importlib.import_module("backends").get_backend("python")
-    return backend.compile(inner_fgraph(inputs, outputs))
+    """``f(values) -> results``: the inner graph on the reference evaluator (no rewrites: it is the oracle)."""
+    return reference_thunk(inner_fgraph(inputs, outputs))
 
 
 def fresh(value: np.ndarray, arguments: Sequence[np.ndarray]) -> np.ndarray:
