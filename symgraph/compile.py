@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from backends import get_backend  # the registry only: it imports a backend when its name is asked for
 from symgraph.config import config
 from symgraph.errors import CallError, MissingInputError, SymgraphTypeError, SymgraphValueError
 from symgraph.fgraph import FunctionGraph
@@ -120,7 +120,7 @@ class Function:
         if trace:
             print(self.rewrite_report, file=sys.stderr)
         self.backend = backend
-        self.thunk = _backend(backend).compile(self.fgraph)
+        self.thunk = get_backend(backend).compile(self.fgraph)
         self._storage = [position.get(id(var)) for var in self.update_vars]  # each updated value's place in a call
         index = {var: p for p, var in enumerate(self.fgraph.inputs)}
         bases = {self.fgraph.view_base(n.inputs[i]) for n in self.fgraph.apply_nodes for i in n.op.destroy_map.values()}
@@ -232,10 +232,6 @@ def _unshare(values: list[np.ndarray], overwritten: list[int]) -> None:
     for p in overwritten:
         if owners.count(owners[p]) > 1 or not values[p].flags.writeable:
             values[p] = values[p].copy()
-
-
-def _backend(name: str) -> Any:
-    return importlib.import_module("backends").get_backend(name)
 
 
 def function(inputs: Sequence[Variable], outputs: Variable | Sequence[Variable] | None = None,
