@@ -16,6 +16,10 @@ from typing import Any
 
 from symgraph.errors import SymgraphTypeError, SymgraphValueError
 from symgraph.graph import Apply, Variable, as_variable, clone_replace, toposort
+from symgraph.ops.alloc import ones_like, zeros, zeros_like
+from symgraph.ops.elemwise import add
+from symgraph.ops.join import stack
+from symgraph.ops.lengths import lengths_of
 from symgraph.stable_forms import stabilize_outputs
 
 __all__ = ["grad", "Lop", "Rop", "jacobian", "hessian", "hessian_vector_product", "DisconnectedInputError"]
@@ -45,8 +49,6 @@ def _fit(g: Variable, var: Variable) -> Variable:
 
 
 def _sum(terms: list[Variable]) -> Variable:
-    from symgraph.ops.elemwise import add
-
     return terms[0] if len(terms) == 1 else add(*terms)
 
 
@@ -111,8 +113,6 @@ def grad(cost: Variable | None, wrt: Variable | Sequence[Variable], consider_con
             raise SymgraphTypeError(f"grad: the cost must be a scalar, got {cost.type}; sum it or use Lop/jacobian")
         if not cost.type.is_float:
             raise SymgraphTypeError(f"grad: the cost has dtype {cost.dtype}; only a float cost has a gradient")
-        from symgraph.ops.alloc import ones_like
-
         seeds[cost] = ones_like(cost)
     for var, g in (known_grads or {}).items():
         g = as_variable(g)
@@ -169,8 +169,6 @@ def Rop(f: Variable | Sequence[Variable], wrt: Variable | Sequence[Variable], ev
 
 
 def _zeros_for(var: Variable) -> Variable:
-    from symgraph.ops.alloc import zeros_like
-
     return zeros_like(var)
 
 
@@ -180,10 +178,6 @@ def jacobian(expression: Variable, wrt: Variable | Sequence[Variable],
 
     Needs a static size for ``expression`` (one gradient graph per element).
     """
-    from symgraph.ops.alloc import zeros
-    from symgraph.ops.join import stack
-    from symgraph.ops.lengths import lengths_of
-
     expression = as_variable(expression)
     if any(d is None for d in expression.type.shape):
         raise SymgraphValueError(

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.config import config
 from symgraph.errors import user_line
 from symgraph.types import TensorType, as_dtype
 
@@ -110,8 +111,6 @@ def constant(value: Any, dtype: object = None, name: str | None = None) -> Const
     if arr.dtype == object:
         raise TypeError(f"cannot make a constant of {type(value).__name__}")
     if arr.dtype.kind == "f" and dtype is None and not isinstance(value, np.ndarray | np.generic):
-        from symgraph.config import config
-
         arr = arr.astype(config.floatX)  # Python floats follow floatX, as in Theano
     return Constant(TensorType(arr.dtype, arr.shape), arr, name=name)
 

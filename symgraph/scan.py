@@ -21,6 +21,7 @@ from symgraph.ops.elemwise import cast, minimum
 from symgraph.ops.inner_graph import free_variables, placeholder
 from symgraph.ops.scan import Scan
 from symgraph.ops.shape import dimshuffle, shape_i
+from symgraph.random import is_random_state, random_fork
 from symgraph.shared import SharedVariable
 from symgraph.types import TensorType
 
@@ -190,8 +191,6 @@ def scan(fn: Callable, sequences: Any = None, outputs_info: Any = None, non_sequ
     replace_updated = {var: ph for (var, _), ph in zip(update_values, update_args)}
     body_outputs = clone_replace(body_outputs, replace_updated) if replace_updated else body_outputs
     bound += update_args
-
-    from symgraph.random import is_random_state, random_fork
 
     randoms = [v for v in graph_inputs(body_outputs) if is_random_state(v)]
     listed = {id(v) for v in non_seqs}

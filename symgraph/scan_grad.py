@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from symgraph.grad import grad
 from symgraph.graph import Apply, Variable, ancestors, clone_replace, toposort
 from symgraph.op import Op
 from symgraph.ops.alloc import arange, zeros, zeros_like
@@ -87,8 +88,6 @@ def scan_vjp(node: Apply, output_grads: Sequence[Variable | None]) -> list[Varia
         known[out] = _add(known.get(out), g)
     wrt = [rows[i] for i in float_rows] + [v for k in float_states for v in tap_inputs[k]]
     wrt += [inner_non_seqs[m] for m in float_non_seqs]
-    from symgraph.grad import grad
-
     grads = dict(zip(map(id, wrt), grad(None, wrt, known_grads=known, disconnected_inputs="ignore"))) if known else {}
 
     def g_of(var: Variable) -> Variable:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.config import config
 from symgraph.errors import SymgraphValueError
 from symgraph.graph import Variable
 from symgraph.types import TensorType
@@ -50,8 +51,6 @@ def shared(value: Any, name: str | None = None, shape: tuple | None = None, borr
 
     Python floats follow ``config.floatX``; ``shape`` fixes static lengths (None entries stay free).
     """
-    from symgraph.config import config
-
     if isinstance(value, Variable):
         raise SymgraphValueError("shared() takes a value (array or number), not a symbolic variable")
     arr = np.asarray(value)

@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from symgraph.compile import function
 from symgraph.errors import SymgraphError
+from symgraph.grad import grad
 from symgraph.graph import Variable, as_variable
 from symgraph.types import TensorType
 
@@ -31,9 +33,6 @@ def verify_grad(fn: Callable[..., Any], inputs: Sequence[Any], rng: np.random.Ge
     the check differentiates ``sum(out * t)`` for a random projection ``t``. Float inputs are checked;
     integer and boolean inputs are passed as they are. Tolerances default by the lowest float dtype.
     """
-    from symgraph.compile import function
-    from symgraph.grad import grad
-
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     values = [np.array(v) for v in inputs]
     variables = [  # length-1 axes are declared broadcastable, other lengths are left free

@@ -12,7 +12,10 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "symgraph"
 
 # Cycles known to be on their way out, each with the reason it is tolerated for now: (module, module) edges.
-KNOWN_CYCLE_EDGES: dict[tuple[str, str], str] = {}
+KNOWN_CYCLE_EDGES: dict[tuple[str, str], str] = {
+    ("symgraph.ops.elemwise", "symgraph.ops.scalar_grad"): "Elemwise.vjp reads SCALAR_VJPS, whose VJPs build "
+    "Elemwise nodes; goes when each scalar op holds its own VJP (issue 14 item 1)",
+}
 
 
 def module_name(path: Path) -> str:
@@ -104,7 +107,7 @@ def test_function_level_imports_say_why():
     for name, path in MODULES.items():
         lines = path.read_text().splitlines()
         for target, statement, in_function in imports(name):
-            if not in_function:
+            if not in_function or (name, target) in KNOWN_CYCLE_EDGES:
                 continue
             text = lines[statement.lineno - 2: statement.end_lineno]  # the line above and the statement
             if not any("#" in line for line in text):

@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 
 from symgraph.errors import SymgraphTypeError, SymgraphValueError
+from symgraph.grad import grad
 from symgraph.graph import Apply, Constant, Variable, as_variable, clone_replace, constant, graph_inputs
+from symgraph.infer_shape import symbolic_shape
 from symgraph.op import Op
 from symgraph.ops.elemwise import cast
 from symgraph.ops.inner_graph import fresh, placeholder, reference_evaluator
@@ -71,8 +73,6 @@ class IfElse(Op):
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
         """Lengths equal in both branches as they are; the others from a (lazy) ifelse of the branch lengths."""
-        from symgraph.infer_shape import symbolic_shape
-
         known = dict(zip(self.inner_inputs, input_shapes[1:]))
         cache: dict = {}
         shapes: list[list] = []
@@ -100,8 +100,6 @@ class IfElse(Op):
     def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
         """The gradient of the taken branch: an ifelse of the two branches' vector-Jacobian products (so it is
         lazy too). The condition gets none."""
-        from symgraph.grad import grad
-
         wrt = [(k, p) for k, p in enumerate(self.inner_inputs) if p.type.is_float]
         seeds = [(j, g) for j, g in enumerate(output_grads) if g is not None]
         result: list[Variable | None] = [None] * len(node.inputs)

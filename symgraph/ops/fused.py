@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.errors import SymgraphValueError
+from symgraph.grad import Lop
 from symgraph.graph import Apply, Variable, as_variable, toposort
 from symgraph.op import Op
 from symgraph.ops import reduce as reductions
@@ -260,8 +261,6 @@ class FusedElemwise(Op):
 
     def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
         """The gradient of the program expanded into Elemwise/Reduce nodes (``to_graph``)."""
-        from symgraph.grad import Lop
-
         outs = self.to_graph(node.inputs)
         seeds = [(o, g) for o, g in zip(outs, output_grads) if g is not None and o.type.is_float]
         wrt = [v for v in node.inputs if v.type.is_float]

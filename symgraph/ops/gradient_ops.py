@@ -10,6 +10,7 @@ import numpy as np
 
 from symgraph.graph import Apply, Variable, as_variable
 from symgraph.op import Op
+from symgraph.ops.elemwise import clip
 
 __all__ = ["disconnected_grad", "stop_gradient", "zero_grad", "grad_clip", "grad_scale"]
 
@@ -44,8 +45,6 @@ class GradientTransform(Op):
         return [input_shapes[0]]
 
     def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
-        from symgraph.ops.elemwise import clip
-
         g, params = output_grads[0], node.inputs[1:]
         first = {
             "disconnected": lambda: None,

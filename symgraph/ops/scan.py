@@ -22,6 +22,7 @@ import numpy as np
 
 from symgraph.errors import CallError
 from symgraph.graph import Apply, Constant, Variable, as_variable, clone_replace
+from symgraph.infer_shape import symbolic_shape
 from symgraph.op import Op
 from symgraph.ops.elemwise import cast
 from symgraph.ops.inner_graph import reference_evaluator
@@ -162,8 +163,6 @@ class Scan(Op):
             raise CallError(f"{self}: output {k} has shape {got} at step {t}, expected {expected} (from earlier steps)")
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
-        from symgraph.infer_shape import symbolic_shape
-
         n_steps = node.inputs[0]
         _, seqs, inits, non_seqs = self.split_outer(node.inputs)
         shapes = [

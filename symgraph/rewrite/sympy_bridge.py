@@ -29,6 +29,7 @@ from symgraph.errors import SymgraphValueError
 from symgraph.graph import Constant, Variable
 from symgraph.ops.alloc import Alloc, BroadcastTo
 from symgraph.ops.elemwise import Elemwise
+from symgraph.ops.fused import FusedElemwise
 from symgraph.ops.scalar import ScalarOp
 from symgraph.ops.shape import DimShuffle, SpecifyShape
 
@@ -181,8 +182,6 @@ def _passes_through(op: Any) -> bool:
 
 
 def _convert(op: Any, args: list[Any], dtypes: list[str], node: Any) -> list[Any]:
-    from symgraph.ops.fused import FusedElemwise
-
     if _passes_through(op):
         return args[:1]
     if isinstance(op, Elemwise):
