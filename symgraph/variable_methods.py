@@ -13,13 +13,14 @@ import numpy as np
 from symgraph.compile import function
 from symgraph.graph import Variable
 from symgraph.ops import elemwise as ew
-from symgraph.ops import indexing, linalg, reduce, shape
+from symgraph.ops import indexing, linalg, reduce
+from symgraph.ops import shape as shape_ops
 
 
 class _VariableMethods:
     @property
     def shape(self) -> Variable:
-        return shape.shape(self)
+        return shape_ops.shape(self)
 
     @property
     def size(self) -> Variable:
@@ -27,7 +28,7 @@ class _VariableMethods:
 
     @property
     def T(self) -> Variable:  # noqa: N802 (NumPy's spelling)
-        return shape.transpose(self)
+        return shape_ops.transpose(self)
 
     def eval(self, inputs_dict: dict | None = None, **kwargs: Any) -> np.ndarray:
         """Compile (once per set of inputs) and evaluate this variable."""
@@ -85,13 +86,13 @@ class _VariableMethods:
     def all(self, axis=None, keepdims=False): return reduce.all(self, axis, keepdims)
     def any(self, axis=None, keepdims=False): return reduce.any(self, axis, keepdims)
     def reshape(self, *shape, ndim=None):
-        return shape.reshape(self, shape[0] if len(shape) == 1 else shape, ndim=ndim)
+        return shape_ops.reshape(self, shape[0] if len(shape) == 1 else shape, ndim=ndim)
     def dimshuffle(self, *pattern):
         single = len(pattern) == 1 and isinstance(pattern[0], list | tuple)
-        return shape.dimshuffle(self, pattern[0] if single else pattern)
-    def flatten(self, ndim=1): return shape.flatten(self, ndim)
-    def transpose(self, *axes): return shape.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
-    def squeeze(self, axis=None): return shape.squeeze(self, axis)
+        return shape_ops.dimshuffle(self, pattern[0] if single else pattern)
+    def flatten(self, ndim=1): return shape_ops.flatten(self, ndim)
+    def transpose(self, *axes): return shape_ops.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+    def squeeze(self, axis=None): return shape_ops.squeeze(self, axis)
     def astype(self, dtype): return ew.cast(self, dtype)
     def dot(self, other): return linalg.dot(self, other)
     def clip(self, lo, hi): return ew.clip(self, lo, hi)

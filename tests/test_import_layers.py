@@ -62,6 +62,17 @@ def import_graph() -> dict[str, set[str]]:
     return {name: {target for target, _, _ in imports(name) if target != name} for name in MODULES}
 
 
+def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    """The modules ``start`` imports, directly or not."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for target in graph[todo.pop()] - seen:
+            seen.add(target)
+            todo.append(target)
+    return seen
+
+
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     """One cycle (first module repeated at the end) in ``graph``, or None."""
     state: dict[str, int] = {}  # 1: on the current path, 2: finished
@@ -100,6 +111,21 @@ def test_no_import_cycle_in_symgraph():
         graph[importer].discard(target)
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_the_vocabulary_imports_nothing_above_it():
+    vocabulary = {"symgraph.errors", "symgraph.config", "symgraph.types", "symgraph.graph", "symgraph.op",
+                  "symgraph.fgraph"}  # fmt: skip
+    graph = import_graph()
+    above = {name: reachable(graph, name) - vocabulary for name in vocabulary}
+    assert not any(above.values()), f"the vocabulary imports higher layers: {above}"
+
+
+def test_autodiff_does_not_import_the_rewrite_registry():
+    graph = import_graph()
+    assert "symgraph.stable_forms" in graph["symgraph.grad"]
+    rewrites = {m for m in reachable(graph, "symgraph.grad") if m.startswith("symgraph.rewrite")}
+    assert rewrites == {"symgraph.rewrite_driver"}, rewrites
 
 
 def test_function_level_imports_say_why():
