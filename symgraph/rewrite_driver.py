@@ -33,7 +33,7 @@ class RewriteError(SymgraphError, RuntimeError):
 
 @dataclass(frozen=True)
 class Rewrite:
-    """One registered rewrite: a node rewrite, or a whole-graph pass when ``tracks`` is None."""
+    """A node rewrite, or a whole-graph pass when ``tracks`` is None."""
 
     name: str
     phase: str
