@@ -11,12 +11,6 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "symgraph"
 
-# Cycles known to be on their way out, each with the reason it is tolerated for now: (module, module) edges.
-KNOWN_CYCLE_EDGES: dict[tuple[str, str], str] = {
-    ("symgraph.ops.elemwise", "symgraph.ops.scalar_grad"): "Elemwise.vjp reads SCALAR_VJPS, whose VJPs build "
-    "Elemwise nodes; goes when each scalar op holds its own VJP (issue 14 item 1)",
-}
-
 
 def module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
@@ -105,11 +99,7 @@ def test_import_graph_reads_function_level_and_relative_imports():
 
 
 def test_no_import_cycle_in_symgraph():
-    graph = import_graph()
-    for (importer, target), reason in KNOWN_CYCLE_EDGES.items():
-        assert target in graph[importer], f"known cycle edge {importer} -> {target} ({reason}) is gone: drop it"
-        graph[importer].discard(target)
-    cycle = find_cycle(graph)
+    cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
 
 
@@ -133,7 +123,7 @@ def test_function_level_imports_say_why():
     for name, path in MODULES.items():
         lines = path.read_text().splitlines()
         for target, statement, in_function in imports(name):
-            if not in_function or (name, target) in KNOWN_CYCLE_EDGES:
+            if not in_function:
                 continue
             text = lines[statement.lineno - 2: statement.end_lineno]  # the line above and the statement
             if not any("#" in line for line in text):
