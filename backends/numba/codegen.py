@@ -1,8 +1,9 @@
 """Generate the Python source of one numba function for a whole FunctionGraph.
 
-Each node becomes one line calling its kernel (from ``numba_rule``), preceded by a comment naming the op,
-its inputs and where it was built; kernels live in their own generated modules (shared by every graph
-that uses the same kernel). Inputs arrive as ``i0, i1, ...``; constants are passed as arguments
+Each node becomes one line calling its kernel (from ``numba_rule``), preceded by a comment naming the op
+and its inputs; kernels live in their own generated modules (shared by every graph that uses the same
+kernel). Both kinds of module are described as ``backends.source.Module`` and written by
+``backends.numba.render``. Inputs arrive as ``i0, i1, ...``; constants are passed as arguments
 ``c0, c1, ...`` (never baked into the source), so equal graphs with different constant values share code.
 """
 
