@@ -122,7 +122,6 @@ SOURCES = """
     import numpy as np
     import symgraph as sg
     from backends.numba.codegen import generate
-from backends.numba.render import render
     from symgraph.fgraph import FunctionGraph
     from symgraph.rewrite import rewrite_graph
 
