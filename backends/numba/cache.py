@@ -91,9 +91,8 @@ def _recompile_unreadable_entries(dispatcher: numba.core.registry.CPUDispatcher)
 
     numba reads a present but corrupted file without a guard (numba/numba#10434: ``EOFError``, ``UnpicklingError``
     from ``IndexDataCacheFile``; numba/numba#10656 proposes the same fallback there) and has no public hook for
-    it, so this wraps ``load_overload`` of the dispatcher's ``_cache`` object, a private attribute: numba's
-    releases allowed by pyproject.toml are those whose tests/test_numba_backend.py corrupts both files and checks
-    the warning and the recompile.
+    it, so this wraps ``load_overload`` of the dispatcher's ``_cache`` object, a private attribute. pyproject.toml
+    allows the numba releases on which tests/test_numba_backend.py's corrupted-cache test passes.
     """
     cache_impl = dispatcher._cache
     load = cache_impl.load_overload
