@@ -68,7 +68,7 @@ def load_module(name: str, source: str) -> ModuleType:
         raise
     for value in vars(module).values():
         if isinstance(value, numba.core.registry.CPUDispatcher):
-            _guard(value)
+            _recompile_unreadable_entries(value)
     module.reused_from_cache = reused
     return module
 
@@ -85,17 +85,19 @@ def report_misses(module: ModuleType) -> None:
         )
 
 
-def _guard(dispatcher: numba.core.registry.CPUDispatcher) -> None:
-    """Make a corrupted entry of numba's own cache (index or object file) a recompile with a warning.
+def _recompile_unreadable_entries(dispatcher: numba.core.registry.CPUDispatcher) -> None:
+    """Make an unreadable entry of numba's own cache (a truncated index or object file) a recompile with a
+    warning, instead of an exception at the first call.
 
-    numba only tolerates a missing index; a truncated one raises from deep inside its loader.
+    numba reads a present but corrupted file without a guard (numba/numba#10434: ``EOFError``, ``UnpicklingError``
+    from ``IndexDataCacheFile``; numba/numba#10656 proposes the same fallback there) and has no public hook for
+    it, so this wraps ``load_overload`` of the dispatcher's ``_cache`` object, a private attribute. pyproject.toml
+    allows the numba releases on which tests/test_numba_backend.py's corrupted-cache test passes.
     """
-    cache_impl = getattr(dispatcher, "_cache", None)
-    load = getattr(cache_impl, "load_overload", None)
-    if load is None:
-        return
+    cache_impl = dispatcher._cache
+    load = cache_impl.load_overload
 
-    def guarded_load(sig, target_context):  # noqa: ANN001, ANN202 - numba's signature
+    def load_or_forget(sig, target_context):  # noqa: ANN001, ANN202 - numba's signature
         try:
             return load(sig, target_context)
         except Exception as err:  # noqa: BLE001 - any failure to read the cache means: compile again
@@ -107,7 +109,7 @@ def _guard(dispatcher: numba.core.registry.CPUDispatcher) -> None:
             cache_impl.flush()  # forget the index numba could not read; saving writes a fresh one
             return None
 
-    cache_impl.load_overload = guarded_load
+    cache_impl.load_overload = load_or_forget
 
 
 def _ensure_file(path: Path, source: str) -> bool:

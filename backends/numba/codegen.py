@@ -1,8 +1,9 @@
 """Generate the Python source of one numba function for a whole FunctionGraph.
 
-Each node becomes one line calling its kernel (from ``numba_rule``), preceded by a comment naming the op,
-its inputs and where it was built; kernels live in their own generated modules (shared by every graph
-that uses the same kernel). Inputs arrive as ``i0, i1, ...``; constants are passed as arguments
+Each node becomes one line calling its kernel (from ``numba_rule``), preceded by a comment naming the op
+and its inputs; kernels live in their own generated modules (shared by every graph that uses the same
+kernel). Both kinds of module are described as ``backends.source.Module`` and written by
+``backends.numba.render``. Inputs arrive as ``i0, i1, ...``; constants are passed as arguments
 ``c0, c1, ...`` (never baked into the source), so equal graphs with different constant values share code.
 """
 
@@ -13,12 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from backends.numba.cache import module_name
+from backends.numba.render import render
 from backends.numba.rules import Kernel, numba_rule
+from backends.source import Function, Import, Module
 from symgraph.fgraph import FunctionGraph
 from symgraph.graph import Constant, Variable
-
-JIT = 'numba.njit(cache=True, error_model="numpy", nogil=True)'
-HEADER = "import math\n\nimport numba\nimport numpy as np\n"
 
 
 @dataclass(frozen=True)
@@ -34,21 +34,25 @@ class GeneratedGraph:
 PARALLEL_MIN_SIZE = 1 << 16  # elements of the largest input below which a kernel stays serial
 
 
-def kernel_module_source(kernel: Kernel) -> str:
+def kernel_module(kernel: Kernel) -> Module:
     """A module defining ``kernel``; with a parallel variant, ``kernel`` picks it for large inputs."""
-    fast = f", fastmath={set(kernel.fastmath)!r}" if kernel.fastmath else ""
-    jit = JIT[:-1] + fast + ")"
-    if kernel.parallel_source is None:
-        return f"{HEADER}{kernel.prelude}\n\n@{jit}\n{kernel.source}"
-    params = kernel.source[kernel.source.index("(") + 1 : kernel.source.index(")")]
-    size = f"max({', '.join(f'{p.strip()}.size' for p in params.split(','))}, 0)" if "," in params else f"{params}.size"
-    return (
-        f"{HEADER}\n\n@{jit[:-1]}, parallel=True)\n{kernel.parallel_source}\n\n"
-        f"@{jit}\n{kernel.source.replace('def kernel(', 'def kernel_serial(', 1)}\n\n"
-        f"@{JIT}\ndef kernel({params}):\n"
-        f"    if {size} >= {PARALLEL_MIN_SIZE}:\n        return kernel_parallel({params})\n"
-        f"    return kernel_serial({params})\n"
+    imports, definitions = kernel.imports, kernel.definitions
+    if kernel.parallel_body is None:
+        return Module((Function("kernel", kernel.params, kernel.body, kernel.fastmath),), imports, definitions)
+    args = ", ".join(kernel.params)
+    sizes = [f"{p}.size" for p in kernel.params]
+    size = f"max({', '.join(sizes)}, 0)" if len(sizes) > 1 else sizes[0]
+    choose = (
+        f"if {size} >= {PARALLEL_MIN_SIZE}:",
+        f"    return kernel_parallel({args})",
+        f"return kernel_serial({args})",
     )
+    functions = (
+        Function("kernel_parallel", kernel.params, kernel.parallel_body, kernel.fastmath, parallel=True),
+        Function("kernel_serial", kernel.params, kernel.body, kernel.fastmath),
+        Function("kernel", kernel.params, choose),
+    )
+    return Module(functions, imports, definitions)
 
 
 def generate(fgraph: FunctionGraph) -> GeneratedGraph:
@@ -63,7 +67,7 @@ def generate(fgraph: FunctionGraph) -> GeneratedGraph:
     for node in fgraph.toposort():
         kernel = numba_rule(node.op, node)
         kernels.update(kernel.modules)
-        source = kernel_module_source(kernel)
+        source = render(kernel_module(kernel))
         module = module_name("sgk_", source)
         kernels[module] = source
         alias = aliases.setdefault(module, f"k{len(aliases)}")
@@ -76,18 +80,24 @@ def generate(fgraph: FunctionGraph) -> GeneratedGraph:
             + [f"c{len(constants) + len(extra) + j}" for j in range(len(kernel.constants))]
         )
         extra.extend(kernel.constants)
-        body.append(f"    # {node.op}({', '.join(_label(v) for v in node.inputs)})")
-        body.append(f"    {', '.join(outs)}, = {alias}({args})")
+        inputs = ", ".join(_label(v) for v in node.inputs)
+        body.append(f"# {_one_line(f'{node.op}({inputs})')}")
+        body.append(f"{', '.join(outs)}, = {alias}({args})")
+    body.append(f"return ({''.join(f'{names[v]}, ' for v in fgraph.outputs)})")
     params = [f"i{i}" for i in range(len(fgraph.inputs))] + [f"c{j}" for j in range(len(constants) + len(extra))]
-    returned = "".join(f"{names[v]}, " for v in fgraph.outputs)
-    imports = "".join(f"from {module} import kernel as {alias}\n" for module, alias in aliases.items())
-    signature = "\n".join(f"# i{i}: {_label(v)} :: {v.type}" for i, v in enumerate(fgraph.inputs))
-    source = (
-        f"{HEADER}{imports}\n{signature}\n\n@{JIT}\ndef graph({', '.join(params)}):\n"
-        + "\n".join(body)
-        + f"\n    return ({returned})\n"
+    source = render(
+        Module(
+            (Function("graph", tuple(params), tuple(body)),),
+            imports=tuple(Import(module, "kernel", alias) for module, alias in aliases.items()),
+            comments=tuple(_one_line(f"i{i}: {_label(v)} :: {v.type}") for i, v in enumerate(fgraph.inputs)),
+        )
     )
     return GeneratedGraph(module_name("sg_", source), source, kernels, tuple(c.data for c in constants) + tuple(extra))
+
+
+def _one_line(text: str) -> str:
+    """``text`` for a comment line (names chosen by the user may hold line breaks)."""
+    return " ".join(text.splitlines())
 
 
 def _label(var: Variable) -> str:

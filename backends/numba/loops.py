@@ -2,8 +2,8 @@
 
 A ``LoopSpec`` describes the work independently of where it came from (a lone Elemwise, a Reduce, a fused
 group of elementwise ops feeding reductions): a ``Program`` of scalar steps (``symgraph.ops.fused``) and the
-static shapes of its inputs. Each output is elementwise or reduced over some loop axes. ``loop_source``
-turns it into the source of one numba function ``kernel(a0, a1, ...)`` returning the outputs.
+static shapes of its inputs. Each output is elementwise or reduced over some loop axes. ``loop_kernel``
+describes one numba function of the inputs returning the outputs.
 """
 
 from __future__ import annotations
@@ -52,41 +52,48 @@ def program_kernel(op: object, node: Apply, program: Program, destroys: tuple[tu
 
 def loop_kernel(spec: LoopSpec, threads: int) -> Kernel:
     """The kernel for ``spec``; with ``threads`` > 1 and an outer axis that no output reduces, also a
-    variant whose outer loop runs in parallel (used for large inputs)."""
+    variant whose outer loop runs in parallel (used for large inputs).
+
+    Vector math only vectorizes over unit strides: when the loop calls it, strided inputs (slices, transposes)
+    arrive as ``x<i>`` and are copied to contiguous ``a<i>`` first.
+    """
     parallel = threads > 1 and spec.ndim > 0 and all(0 not in out.axes for out in spec.outputs)
+    body = _loop_body(spec)
+    definitions = tuple(vector_globals("\n".join(body)))
+    kept = set(_invariant(spec)) | set(dict(spec.destroys).values())  # read once, or written in place
+    copied = [i for i, (_, shape) in enumerate(spec.inputs) if shape and i not in kept] if definitions else []
+    copies = tuple(f"a{i} = np.ascontiguousarray(x{i})" for i in copied)
     return Kernel(
-        loop_source(spec),
+        tuple(f"x{i}" if i in copied else f"a{i}" for i in range(len(spec.inputs))),
+        copies + body,
         fastmath=("reassoc",) if uses_accumulators(spec) else (),
-        parallel_source=loop_source(spec, "kernel_parallel") if parallel else None,
+        parallel_body=copies + _loop_body(spec, parallel=True) if parallel else None,
+        definitions=definitions,
     )
 
 
-def loop_source(spec: LoopSpec, name: str = "kernel") -> str:
-    """Source of ``def <name>(a0, ...)`` implementing ``spec`` with explicit nested loops.
+def _loop_body(spec: LoopSpec, parallel: bool = False) -> tuple[str, ...]:
+    """Statements of a function of ``a0, a1, ...`` implementing ``spec`` with explicit nested loops.
 
     A reduction over the innermost loop axes accumulates in a local scalar (which LLVM keeps in registers
-    and, with ``reassoc``, vectorizes); other reductions accumulate in their output array. The parallel
-    variant (``name`` != "kernel") runs its outer loop with ``numba.prange``.
+    and, with ``reassoc``, vectorizes); other reductions accumulate in their output array. The ``parallel``
+    variant runs its outer loop with ``numba.prange``.
     """
     ndim = spec.ndim
-    args = [f"a{i}" for i in range(len(spec.inputs))]
-    lines = [f"def {name}({', '.join(args)}):"]
-    lines += _lengths(spec, ndim)
+    lines = _lengths(spec, ndim)
     for k, out in enumerate(spec.outputs):
         lines += _allocate(spec, k, out, ndim)
-    invariant = [i for i, (_, shape) in enumerate(spec.inputs) if all(n == 1 for n in shape)]
-    lines += [f"    s{i} = a{i}[{_index(spec.inputs[i][1], ndim)}]" for i in invariant]  # read once
-    lines += _nest(spec, 0, _body(spec, ndim, set(invariant)), parallel=name != "kernel")
+    invariant = _invariant(spec)
+    lines += [f"s{i} = a{i}[{_index(spec.inputs[i][1], ndim)}]" for i in invariant]  # read once
+    lines += _nest(spec, 0, _body(spec, ndim, set(invariant)), parallel=parallel)
     results = [f"o{k}" for k in range(len(spec.outputs))]
-    lines.append(f"    return {', '.join(results)}{',' if len(results) == 1 else ''}")
-    math = vector_globals("\n".join(lines))
-    if math:  # vector math only vectorizes over unit strides: strided inputs (slices, transposes) are copied
-        dense = [i for i in range(len(args)) if i not in invariant and i not in dict(spec.destroys).values()]
-        dense = [i for i in dense if spec.inputs[i][1]]
-        lines[0] = f"def {name}({', '.join(f'x{i}' if i in dense else a for i, a in enumerate(args))}):"
-        lines[1:1] = [f"    a{i} = np.ascontiguousarray(x{i})" for i in dense]
-    lines += [""] + math
-    return "\n".join(lines) + "\n"
+    lines.append(f"return {', '.join(results)}{',' if len(results) == 1 else ''}")
+    return tuple(lines)
+
+
+def _invariant(spec: LoopSpec) -> list[int]:
+    """The inputs with a single element (static shape all ones): read once, before the loops."""
+    return [i for i, (_, shape) in enumerate(spec.inputs) if all(n == 1 for n in shape)]
 
 
 def uses_accumulators(spec: LoopSpec) -> bool:
@@ -103,7 +110,7 @@ def _depth(out: Output, ndim: int) -> int | None:
 
 
 def _nest(spec: LoopSpec, level: int, body: list[str], parallel: bool = False) -> list[str]:
-    indent = "    " * (level + 1)
+    indent = "    " * level
     accumulators = [(k, out) for k, out in enumerate(spec.outputs) if _depth(out, spec.ndim) == level]
     lines = [f"{indent}acc{k} = o{k}[{_target(out, spec.ndim)}]" for k, out in accumulators]
     if level == spec.ndim:
@@ -146,10 +153,6 @@ def _converted(expr: str, have: str, want: str) -> str:
     return expr if have == want else f"{np_dtype(want)}({expr})"
 
 
-def _padded(shape: tuple, ndim: int) -> tuple:
-    return (1,) * (ndim - len(shape)) + tuple(shape)
-
-
 def _index(shape: tuple, ndim: int) -> str:
     """Index of an input inside the loop nest: broadcast (static length 1) axes read element 0."""
     offset = ndim - len(shape)
@@ -167,15 +170,13 @@ def _lengths(spec: LoopSpec, ndim: int) -> list[str]:
             if len(shape) > axis - (ndim - len(shape)) >= 0 and shape[axis - (ndim - len(shape))] != 1
         ]
         if not sources:
-            lines.append(f"    n{axis} = 1")
+            lines.append(f"n{axis} = 1")
             continue
         (first, first_axis), rest = sources[0], sources[1:]
-        lines.append(f"    n{axis} = a{first}.shape[{first_axis}]")
+        lines.append(f"n{axis} = a{first}.shape[{first_axis}]")
+        message = f"{spec.label}: input shapes do not match on axis {axis} (a length-1 axis broadcasts only when declared static-1)"  # noqa: E501
         for i, a in rest:
-            lines.append(
-                f"    if a{i}.shape[{a}] != n{axis}:\n        raise ValueError("
-                f"{spec.label + f': input shapes do not match on axis {axis} (a length-1 axis broadcasts only when declared static-1)'!r})"  # noqa: E501
-            )
+            lines += [f"if a{i}.shape[{a}] != n{axis}:", f"    raise ValueError({message!r})"]
     return lines
 
 
@@ -187,23 +188,23 @@ def _allocate(spec: LoopSpec, k: int, out: Output, ndim: int) -> list[str]:
     shape = "".join(f"n{a}, " for a in _kept(out, ndim))
     destroyed = dict(spec.destroys).get(k)
     if destroyed is not None:
-        return [f"    o{k} = a{destroyed}"]
+        return [f"o{k} = a{destroyed}"]
     if out.reduce is None:
-        return [f"    o{k} = np.empty(({shape}), {np_dtype(out.dtype)})"]
+        return [f"o{k} = np.empty(({shape}), {np_dtype(out.dtype)})"]
     if out.reduce in REDUCE_IDENTITY:
         init = typed(REDUCE_IDENTITY[out.reduce], out.dtype)
-        return [f"    o{k} = np.full(({shape}), {init}, {np_dtype(out.dtype)})"]
+        return [f"o{k} = np.full(({shape}), {init}, {np_dtype(out.dtype)})"]
     size = " * ".join(f"n{a}" for a in out.axes) or "1"
     lines = [
-        f"    if {size} == 0:",
-        f"        raise ValueError({spec.label + f': {out.reduce} of an empty axis has no identity'!r})",
+        f"if {size} == 0:",
+        f"    raise ValueError({spec.label + f': {out.reduce} of an empty axis has no identity'!r})",
     ]
     if np.dtype(out.dtype).kind == "f":
         init = f"{np_dtype(out.dtype)}({'-' if out.reduce == 'max' else ''}np.inf)"
     else:
         info = np.iinfo(out.dtype) if out.dtype != "bool" else None
         init = typed((info.min if out.reduce == "max" else info.max) if info else out.reduce == "min", out.dtype)
-    return lines + [f"    o{k} = np.full(({shape}), {init}, {np_dtype(out.dtype)})"]
+    return lines + [f"o{k} = np.full(({shape}), {init}, {np_dtype(out.dtype)})"]
 
 
 _COMBINE = {

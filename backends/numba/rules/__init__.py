@@ -1,8 +1,9 @@
 """One numba implementation rule per op type: ``numba_rule(op, node) -> Kernel``.
 
-A rule returns the source of ``def kernel(...)``: a function of the node's input arrays returning a tuple of
-its output arrays. Rules are registered with ``@numba_rule.register(OpClass)`` in the modules imported at
-the bottom of this file; an op without a rule is a compile-time ``MissingRuleError``, never a silent fallback.
+A rule returns a ``Kernel``: the description of a function of the node's input arrays returning a tuple of its
+output arrays (``backends.numba.codegen`` names it and renders it into a module). Rules are registered with
+``@numba_rule.register(OpClass)`` in the modules imported at the bottom of this file; an op without a rule is a
+compile-time ``MissingRuleError``, never a silent fallback.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from backends.source import Import
 from symgraph.errors import SymgraphError
 from symgraph.graph import Apply
 
@@ -22,16 +24,19 @@ class MissingRuleError(SymgraphError, NotImplementedError):
 
 @dataclass(frozen=True)
 class Kernel:
-    """Source of ``def kernel(<one argument per node input>)`` returning a tuple of the node's outputs."""
+    """A function of the node's input arrays (``params``, one per input, then one per extra constant) returning a
+    tuple of its output arrays; ``body`` is its statements (see ``backends.source.Function``)."""
 
-    source: str
+    params: tuple[str, ...]
+    body: tuple[str, ...]
     fastmath: tuple[str, ...] = ()  # LLVM fast-math flags for this kernel, e.g. ("reassoc",) for sums
-    parallel_source: str | None = None  # ``def kernel_parallel(...)``: same results, for large inputs
+    parallel_body: tuple[str, ...] | None = None  # same params and results, its outer loop a numba.prange
+    imports: tuple[Import, ...] = ()  # names the body uses (helpers, inner graphs' functions)
+    definitions: tuple[str, ...] = ()  # module-level statements the body relies on (vector math bindings)
     # generated modules the kernel imports (inner graphs of scan/ifelse), as (name, source), loaded first
     modules: tuple[tuple[str, str], ...] = ()
     # arrays passed after the node's inputs (an inner graph's constants): the graph passes them as its own
     constants: tuple[np.ndarray, ...] = ()
-    prelude: str = ""  # module-level lines before the kernel (imports of the inner graphs' functions)
 
 
 @functools.singledispatch

@@ -28,11 +28,11 @@ def _alloc(op: Alloc, node: Apply) -> Kernel:
     code = Code(len(node.inputs))
     shape = _target_shape(code, op, out.ndim)
     if value.ndim == 0:
-        return Kernel(code.source(f"np.full({shape}, a0[()], {np_dtype(out.dtype)})"))
+        return code.kernel(f"np.full({shape}, a0[()], {np_dtype(out.dtype)})")
     code(f"v = np.broadcast_to(a0, {shape})", f"o0 = np.empty({shape}, {np_dtype(out.dtype)})")
     with code.loops(range(out.ndim)):
         code(f"o0[{index(range(out.ndim))}] = v[{index(range(out.ndim))}]")
-    return Kernel(code.source("o0"))
+    return code.kernel("o0")
 
 
 @numba_rule.register(BroadcastTo)
@@ -40,7 +40,7 @@ def _broadcast_to(op: BroadcastTo, node: Apply) -> Kernel:
     """A read-only broadcast view (its view_map allows it)."""
     code = Code(len(node.inputs))
     shape = _target_shape(code, op, node.outputs[0].ndim)
-    return Kernel(code.source(f"np.broadcast_to(a0, {shape})"))
+    return code.kernel(f"np.broadcast_to(a0, {shape})")
 
 
 @numba_rule.register(ARange)
@@ -69,7 +69,7 @@ def _arange(op: ARange, node: Apply) -> Kernel:
                 code(f"o0[i] = np.{dtype}(np.int64(first) + i * np.int64(delta))")
             else:
                 code(f"o0[i] = first + np.{dtype}(i) * delta")
-    return Kernel(code.source("o0"))
+    return code.kernel("o0")
 
 
 @numba_rule.register(Eye)
@@ -80,4 +80,4 @@ def _eye(op: Eye, node: Apply) -> Kernel:
     code(f"o0 = np.zeros((n, m), {np_dtype(op.dtype)})")
     with code.block("for i in range(max(0, -k), min(n, m - k)):"):
         code(f"o0[i, i + k] = {np_dtype(op.dtype)}(1)")
-    return Kernel(code.source("o0"))
+    return code.kernel("o0")

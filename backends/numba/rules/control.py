@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 from backends.numba.rules import Kernel, numba_rule
+from backends.source import Import
 from symgraph.fgraph import FunctionGraph
 from symgraph.graph import Apply
 from symgraph.ops.control import IfElse
 from symgraph.ops.inner_graph import inner_fgraph
 
 
-def _branch(op: IfElse, outputs: tuple, first_constant: int, target: str) -> tuple:
-    """(modules, module name, constants, source lines assigning ``o0, o1...`` from ``target``'s results) of one
-    branch."""
+def _branch(op: IfElse, outputs: tuple, first_constant: int, target: str, result: str) -> tuple:
+    """(modules, the import of the branch's graph function as ``target``, constants, statements assigning
+    ``o0, o1...`` from its results, held in ``result``) of one branch."""
     from backends.numba.codegen import inner_graph  # codegen imports the rules
 
     fgraph = inner_fgraph(op.inner_inputs, outputs)
     modules, name, constants = inner_graph(fgraph)
     args = [f"a{i + 1}" for i in range(len(op.inner_inputs))]
     args += [f"k{first_constant + j}" for j in range(len(constants))]
-    result = target[0]  # a name per branch: the two result tuples have different types
     lines = [f"{result} = {target}({', '.join(args)})"]
     for j, owned in enumerate(_owns_memory(fgraph)):
         value = f"{result}[{j}]" if owned else f"{result}[{j}].copy()"  # never an input, a constant or another output
         if fgraph.outputs[j].ndim:  # one layout in both branches (a view may be strided)
             value = f"np.ascontiguousarray({value})"
         lines.append(f"o{j} = {value}")
-    return modules, name, constants, lines
+    return modules, Import(name, "graph", target), constants, lines
 
 
 def _owns_memory(fgraph: FunctionGraph) -> list[bool]:
@@ -41,22 +41,24 @@ def _owns_memory(fgraph: FunctionGraph) -> list[bool]:
 
 @numba_rule.register(IfElse)
 def _ifelse(op: IfElse, node: Apply) -> Kernel:
-    then_modules, then_name, then_constants, then_lines = _branch(op, op.then_outputs, 0, "then_graph")
-    else_modules, else_name, else_constants, else_lines = _branch(
-        op, op.else_outputs, len(then_constants), "else_graph"
+    """Each branch's results get their own name (``t``, ``e``): the two result tuples have different types."""
+    then_modules, then_import, then_constants, then_lines = _branch(op, op.then_outputs, 0, "then_graph", "t")
+    else_modules, else_import, else_constants, else_lines = _branch(
+        op, op.else_outputs, len(then_constants), "else_graph", "e"
     )
     params = [f"a{i}" for i in range(len(node.inputs))]
     params += [f"k{j}" for j in range(len(then_constants) + len(else_constants))]
-    body = "\n".join(
-        ["    if a0[()]:"]
-        + [f"        {line}" for line in then_lines]
-        + ["    else:"]
-        + [f"        {line}" for line in else_lines]
-        + [f"    return {''.join(f'o{j}, ' for j in range(len(node.outputs)))}"]
+    body = (
+        "if a0[()]:",
+        *(f"    {line}" for line in then_lines),
+        "else:",
+        *(f"    {line}" for line in else_lines),
+        f"return {''.join(f'o{j}, ' for j in range(len(node.outputs)))}",
     )
     return Kernel(
-        f"def kernel({', '.join(params)}):\n{body}\n",
+        tuple(params),
+        body,
+        imports=(then_import, else_import),
         modules=then_modules + else_modules,
         constants=then_constants + else_constants,
-        prelude=f"from {then_name} import graph as then_graph\nfrom {else_name} import graph as else_graph\n",
     )

@@ -104,8 +104,7 @@ def _tuple(parts: list[str]) -> str:
 
 
 def _function(args: list[_Arg], lines: list[str]) -> Kernel:
-    body = "".join(f"    {line}\n" for line in lines)
-    return Kernel(f"def kernel({', '.join(a.name for a in args)}):\n{body}    return o,\n")
+    return Kernel(tuple(a.name for a in args), (*lines, "return o,"))
 
 
 @numba_rule.register(Subtensor)

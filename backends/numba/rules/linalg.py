@@ -51,8 +51,8 @@ def _matmul(op: MatMul, node: Apply) -> Kernel:
         product = f"np.dot({ready}({x}), {ready}({y}))"
         if a.ndim == b.ndim == 1:
             code(f"o0 = np.empty((), {np_dtype(dtype)})", f"o0[()] = {product}")
-            return Kernel(code.source("o0"))
-        return Kernel(code.source(product))
+            return code.kernel("o0")
+        return code.kernel(product)
     if a.ndim == 1:  # vectors as a row and a column matrix
         code(f"x = np.ascontiguousarray({x}).reshape((1, {x}.shape[0]))")
         x = "x"
@@ -72,7 +72,7 @@ def _matmul(op: MatMul, node: Apply) -> Kernel:
             code(f"xs = {left}", f"ys = {right}", f"t = {target}")
             _integer_product(code, a.dtype, b.dtype, dtype)
     shape = batch + ("n, " if a.ndim > 1 else "") + ("m, " if b.ndim > 1 else "")
-    return Kernel(code.source(f"o0.reshape(({shape}))" if a.ndim == 1 or b.ndim == 1 else "o0"))
+    return code.kernel(f"o0.reshape(({shape}))" if a.ndim == 1 or b.ndim == 1 else "o0")
 
 
 def _batch_index(code: Code, op: MatMul, operands: list[tuple[str, tuple]], n_batch: int) -> list[str]:

@@ -43,7 +43,7 @@ def _softmax(op: SoftmaxBase, node: Apply) -> Kernel:
     finish = f"{target} = {target} {'-' if log else '/'} total"
     inner = axis == ndim - 1
 
-    def build(parallel: bool) -> str:
+    def build(parallel: bool) -> Kernel:
         code = Code(1, parallel)
         code.lengths("a0", ndim)
         code(f"o0 = np.empty({shape_of(range(ndim))}, np.{fd})")
@@ -53,14 +53,14 @@ def _softmax(op: SoftmaxBase, node: Apply) -> Kernel:
                 code(f"total = {_total(log, fd, 'acc')}")
                 with code.loops([axis]):
                     code(finish)
-            return code.source("o0")
+            return code.kernel("o0")
         peak_and_sum_arrays(code, value, ndim, kept, fd, store)
         code(f"totals = np.empty({shape_of(kept)}, np.{fd})")
         with code.loops(kept):
             code(f"totals[{at}] = {_total(log, fd, f'acc[{at}]')}")
         with code.loops(range(ndim)):
             code(f"total = totals[{at}]", finish)
-        return code.source("o0")
+        return code.kernel("o0")
 
     return make_kernel(build, REASSOC, parallel=inner and bool(kept))
 
@@ -86,7 +86,7 @@ def _crossentropy(op: CategoricalCrossentropyInt, node: Apply) -> Kernel:
     code(f"o0 = np.empty(n0, np.{fd})")
     with code.loops([0]):
         code("o0[j0] = -np.log(a0[j0, np.int64(a1[j0])])")
-    return Kernel(code.source("o0"))
+    return code.kernel("o0")
 
 
 @numba_rule.register(SoftmaxCategoricalCrossentropyInt)
@@ -94,7 +94,7 @@ def _softmax_crossentropy(op: SoftmaxCategoricalCrossentropyInt, node: Apply) ->
     """log(sum(exp(z - max))) - (z[t] - max) per row (combined in float64, which ``reassoc`` cannot spoil)."""
     fd = node.outputs[0].dtype
 
-    def build(parallel: bool) -> str:
+    def build(parallel: bool) -> Kernel:
         code = Code(2, parallel)
         _check_targets(code, op, "logits")
         code(f"o0 = np.empty(n0, np.{fd})")
@@ -102,7 +102,7 @@ def _softmax_crossentropy(op: SoftmaxCategoricalCrossentropyInt, node: Apply) ->
             peak_and_sum(code, "a0[j0, j1]", [1], fd)
             shifted = "np.float64(a0[j0, np.int64(a1[j0])]) - np.float64(peak)"
             code(f"o0[j0] = np.{fd}(np.float64(np.log(np.{fd}(acc))) - ({shifted}))")
-        return code.source("o0")
+        return code.kernel("o0")
 
     return make_kernel(build, REASSOC, parallel=True)
 
@@ -122,4 +122,4 @@ def _one_hot(op: OneHot, node: Apply) -> Kernel:
     with code.loops(range(ndim)):
         target = ", ".join([*(f"j{a}" for a in range(ndim)), f"np.int64(a0[{everywhere}])"])
         code(f"o0[{target}] = {np_dtype(op.dtype)}(1)")
-    return Kernel(code.source("o0"))
+    return code.kernel("o0")

@@ -138,15 +138,15 @@ def _draw(op: RandomDraw, node: Apply) -> Kernel:
     fill = code.helper(_FILL[op.kind, op.dtype], __name__)
     shape = f"({''.join(f'n{a}, ' for a in range(ndim))})"
     code(f"o0 = np.empty({shape}, {np_dtype(op.dtype)})", f"{fill}(o0.reshape(o0.size), np.uint64(a1[()]), a0)")
-    return Kernel(code.source("o0"))
+    return code.kernel("o0")
 
 
 @numba_rule.register(RandomFork)
 def _fork(op: RandomFork, node: Apply) -> Kernel:
     code = Code(2)
-    return Kernel(code.source(f"{code.helper('fork', __name__)}(a0, a1[()])"))
+    return code.kernel(f"{code.helper('fork', __name__)}(a0, a1[()])")
 
 
 @numba_rule.register(StableArgsort)
 def _argsort(op: StableArgsort, node: Apply) -> Kernel:
-    return Kernel(Code(1).source('np.argsort(a0, kind="mergesort").astype(np.int64)'))
+    return Code(1).kernel('np.argsort(a0, kind="mergesort").astype(np.int64)')

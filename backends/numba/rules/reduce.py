@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 
 import numpy as np
 from llvmlite import ir
@@ -20,6 +21,7 @@ from numba.extending import intrinsic
 
 from backends.numba.rules import Kernel, numba_rule
 from backends.numba.scalar import np_dtype, typed
+from backends.source import Import
 from symgraph.config import config
 from symgraph.graph import Apply
 from symgraph.ops.reduce import Argmax, ArgReduce, LogSumExp, Reduce
@@ -51,17 +53,19 @@ nan_minimum = _llvm_binary("minimum")
 
 
 class Code:
-    """The source of one kernel function: lines indented by their blocks, and module-level lines after it.
+    """The statements of one kernel function of ``a0, a1, ...``, indented by their blocks, and the imports and
+    module-level definitions they need.
 
-    ``parallel``: the ``kernel_parallel`` variant, whose loops opened with ``split=True`` use ``numba.prange``.
+    ``parallel``: the variant whose loops opened with ``split=True`` use ``numba.prange``.
     """
 
     def __init__(self, n_args: int, parallel: bool = False) -> None:
-        name = "kernel_parallel" if parallel else "kernel"
-        self.lines = [f"def {name}({', '.join(f'a{i}' for i in range(n_args))}):"]
-        self.depth = 1
+        self.params = tuple(f"a{i}" for i in range(n_args))
+        self.lines: list[str] = []
+        self.depth = 0
         self.parallel = parallel
-        self.trailer: list[str] = []
+        self.imports: list[Import] = []
+        self.definitions: list[str] = []
 
     def __call__(self, *lines: str) -> None:
         self.lines += ["    " * self.depth + line for line in lines]
@@ -94,17 +98,21 @@ class Code:
 
     def helper(self, name: str, module: str = "backends.numba.rules.reduce") -> str:
         """``name`` (an intrinsic or overloaded helper) imported from ``module`` by the kernel's module."""
-        line = f"from {module} import {name}"
-        if line not in self.trailer:
-            self.trailer.append(line)
+        self._need(Import(module, name))
         return name
 
     def exp(self, dtype: str) -> str:
         """A vectorizable exp for ``dtype`` scalars (``backends.numba.vecmath``; numba's np.exp if none)."""
-        line = f"vm_exp_{dtype} = vector_math(scalar.exp, '{dtype}') or np.exp"
-        if line not in self.trailer:
-            self.trailer += ["from backends.numba.vecmath import vector_math", "from symgraph.ops import scalar", line]
-        return f"vm_exp_{dtype}"
+        name = f"vm_exp_{dtype}"
+        self._need(Import("backends.numba.vecmath", "vector_math"), Import("symgraph.ops", "scalar"),
+                   f"{name} = vector_math(scalar.exp, '{dtype}') or np.exp")  # fmt: skip
+        return name
+
+    def _need(self, *entries: Import | str) -> None:
+        for entry in entries:
+            target = self.imports if isinstance(entry, Import) else self.definitions
+            if entry not in target:
+                target.append(entry)
 
     def maximum(self, dtype: str, largest: bool = True) -> Callable[[str, str], str]:
         """Expression builder for the larger (or smaller) of two ``dtype`` scalars; NaN wins, as in NumPy."""
@@ -115,16 +123,16 @@ class Code:
             return lambda a, b: f"({a} {'|' if largest else '&'} {b})"
         return lambda a, b: f"{np_dtype(dtype)}({'max' if largest else 'min'}({a}, {b}))"
 
-    def source(self, *outputs: str) -> str:
+    def kernel(self, *outputs: str) -> Kernel:
+        """The kernel returning the tuple of ``outputs``."""
         self(f"return {', '.join(outputs)},")
-        return "\n".join(self.lines + ([""] if self.trailer else []) + self.trailer) + "\n"
+        return Kernel(self.params, tuple(self.lines), imports=tuple(self.imports), definitions=tuple(self.definitions))
 
 
-def make_kernel(build: Callable[[bool], str], fastmath: tuple[str, ...] = (), parallel: bool = False) -> Kernel:
+def make_kernel(build: Callable[[bool], Kernel], fastmath: tuple[str, ...] = (), parallel: bool = False) -> Kernel:
     """The kernel from ``build(parallel_variant)``; the parallel variant only when asked and threads are on."""
-    return Kernel(
-        build(False), fastmath=fastmath, parallel_source=build(True) if parallel and config.num_threads > 1 else None
-    )
+    kernel = replace(build(False), fastmath=fastmath)
+    return replace(kernel, parallel_body=build(True).body) if parallel and config.num_threads > 1 else kernel
 
 
 def index(axes: Sequence[int]) -> str:
@@ -199,7 +207,7 @@ def _reduce(op: Reduce, node: Apply) -> Kernel:
     value = convert(convert(f"a0[{index(range(x.ndim))}]", x.dtype, elem_dtype), elem_dtype, acc_dtype)
     inner = is_suffix(op.axes, x.ndim)
 
-    def build(parallel: bool) -> str:
+    def build(parallel: bool) -> Kernel:
         code = Code(1, parallel)
         combine = _combiner(code, op.kind, acc_dtype)
         code.lengths("a0", x.ndim)
@@ -209,14 +217,14 @@ def _reduce(op: Reduce, node: Apply) -> Kernel:
             code(f"acc = np.full({shape_of(kept)}, {_initial(op.kind, acc_dtype)}, {np_dtype(acc_dtype)})")
             with code.loops(range(x.ndim)):
                 code(f"acc[{index(kept)}] = {combine(f'acc[{index(kept)}]', value)}")
-            return code.source("acc" if acc_dtype == out.dtype else f"acc.astype({np_dtype(out.dtype)})")
+            return code.kernel("acc" if acc_dtype == out.dtype else f"acc.astype({np_dtype(out.dtype)})")
         code(f"o0 = np.empty({shape_of(kept)}, {np_dtype(out.dtype)})")
         with code.loops(kept, split=True):
             code(f"acc = {_initial(op.kind, acc_dtype)}")
             with code.loops(op.axes):
                 code(f"acc = {combine('acc', value)}")
             code(f"o0[{index(kept)}] = {convert('acc', acc_dtype, out.dtype)}")
-        return code.source("o0")
+        return code.kernel("o0")
 
     float_acc = op.kind in ("sum", "prod") and np.dtype(acc_dtype).kind == "f"
     return make_kernel(build, REASSOC if float_acc and inner else (), parallel=inner and bool(kept))
@@ -267,7 +275,7 @@ def _logsumexp(op: LogSumExp, node: Apply) -> Kernel:
     at = index(kept)
     inner = is_suffix(op.axes, x.ndim)
 
-    def build(parallel: bool) -> str:
+    def build(parallel: bool) -> Kernel:
         code = Code(1, parallel)
         code.lengths("a0", x.ndim)
         if not inner:
@@ -278,7 +286,7 @@ def _logsumexp(op: LogSumExp, node: Apply) -> Kernel:
                 peak_and_sum(code, value, op.axes, fd, finite=True)
             peak, acc = ("peak", "acc") if inner else (f"peak[{at}]", f"acc[{at}]")
             code(f"o0[{at}] = np.{fd}(np.log(np.{fd}({acc})) + {peak})")
-        return code.source("o0")
+        return code.kernel("o0")
 
     return make_kernel(build, REASSOC, parallel=inner and bool(kept))
 
@@ -294,7 +302,7 @@ def _argreduce(op: ArgReduce, node: Apply) -> Kernel:
     nan_check = " or (v != v and best != best)" if x.type.is_float else ""
     if op.axis is None or op.axis == x.ndim - 1:  # per row: the extreme (vectorized), then its first index
 
-        def build(parallel: bool) -> str:
+        def build(parallel: bool) -> Kernel:
             code = Code(1, parallel)
             source, ndim = ("a0", x.ndim) if op.axis is not None or x.ndim == 1 else ("flat", 1)
             if op.axis is None and x.ndim != 1:
@@ -314,7 +322,7 @@ def _argreduce(op: ArgReduce, node: Apply) -> Kernel:
                     with code.block(f"if v == best{nan_check}:"):
                         code(f"k = j{ndim - 1}", "break")
                 code(f"o0[{index(kept)}] = k")
-            return code.source("o0")
+            return code.kernel("o0")
 
         return make_kernel(build, parallel=op.axis is not None and x.ndim > 1)
     kept = [a for a in range(x.ndim) if a != op.axis]
@@ -331,4 +339,4 @@ def _argreduce(op: ArgReduce, node: Apply) -> Kernel:
         code(f"v = a0[{index(range(x.ndim))}]")
         with code.block(f"if {test}:"):
             code(f"best[{at}] = v", f"o0[{at}] = j{op.axis}")
-    return Kernel(code.source("o0"))
+    return code.kernel("o0")

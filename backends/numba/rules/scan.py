@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from backends.numba.rules import Kernel, numba_rule
 from backends.numba.scalar import np_dtype
+from backends.source import Import
 from symgraph.graph import Apply
 from symgraph.ops.inner_graph import inner_fgraph
 from symgraph.ops.scan import Scan
@@ -106,13 +107,9 @@ def _scan(op: Scan, node: Apply) -> Kernel:
             returned.append(f"b{k}[{_position(op, k, 'n - 1')}].copy()")
     for j, out in enumerate(nit_outs):
         static = tuple(d if d is not None else 0 for d in out.type.shape[1:])
-        post.append(f"if n == 0:\n        z{j} = np.empty({(0, *static)!r}, {np_dtype(out.dtype)})")
+        post += ["if n == 0:", f"    z{j} = np.empty({(0, *static)!r}, {np_dtype(out.dtype)})"]
         returned.append(f"z{j}")
-    lines = [f"def kernel({', '.join(params)}):"]
-    lines += [f"    {line}" for line in pre]
-    lines.append("    for t in range(n):")
-    lines += [f"        {line}" for line in loop]
-    lines += [f"    {line}" for line in post]
-    lines.append(f"    return ({''.join(r + ', ' for r in returned)})")
-    return Kernel("\n".join(lines) + "\n", modules=modules, constants=constants,
-                  prelude=f"from {body} import graph as body\n")  # fmt: skip
+    lines = [*pre, "for t in range(n):", *(f"    {line}" for line in loop), *post]
+    lines.append(f"return ({''.join(r + ', ' for r in returned)})")
+    return Kernel(tuple(params), tuple(lines), imports=(Import(body, "graph", "body"),), modules=modules,
+                  constants=constants)  # fmt: skip

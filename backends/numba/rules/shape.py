@@ -21,14 +21,14 @@ def _shape(op: Shape, node: Apply) -> Kernel:
     ndim = node.inputs[0].ndim
     code = Code(1)
     code(f"o0 = np.empty({ndim}, np.int64)", *(f"o0[{a}] = a0.shape[{a}]" for a in range(ndim)))
-    return Kernel(code.source("o0"))
+    return code.kernel("o0")
 
 
 @numba_rule.register(ShapeI)
 def _shape_i(op: ShapeI, node: Apply) -> Kernel:
     code = Code(1)
     code("o0 = np.empty((), np.int64)", f"o0[()] = a0.shape[{op.axis}]")
-    return Kernel(code.source("o0"))
+    return code.kernel("o0")
 
 
 @numba_rule.register(Reshape)
@@ -50,7 +50,7 @@ def _reshape(op: Reshape, node: Apply) -> Kernel:
         for i, d in enumerate(dims):
             code(f"{d} = a0.size // rest if unknown == {i} else {d}")
     code.fail("rest != a0.size and unknown < 0", bad)
-    return Kernel(code.source(f"np.ascontiguousarray(a0).reshape(({''.join(f'{d}, ' for d in dims)}))"))
+    return code.kernel(f"np.ascontiguousarray(a0).reshape(({''.join(f'{d}, ' for d in dims)}))")
 
 
 @numba_rule.register(DimShuffle)
@@ -59,7 +59,7 @@ def _dimshuffle(op: DimShuffle, node: Apply) -> Kernel:
     code = Code(1)
     if kept == sorted(kept):  # only length-1 axes added or dropped: a reshape
         dims = "".join("1, " if p == "x" else f"a0.shape[{p}], " for p in op.pattern)
-        return Kernel(code.source(f"np.ascontiguousarray(a0).reshape(({dims}))"))
+        return code.kernel(f"np.ascontiguousarray(a0).reshape(({dims}))")
     if len(kept) == op.input_ndim and kept == list(reversed(range(op.input_ndim))):
         view = "a0.T"  # keeps C/F contiguity known to numba (BLAS then needs no copy)
     else:
@@ -69,7 +69,7 @@ def _dimshuffle(op: DimShuffle, node: Apply) -> Kernel:
         view = f"np.transpose({view}, ({''.join(f'{order.index(p)}, ' for p in kept)}))"
     if len(kept) < len(op.pattern):
         view = f"{view}[{', '.join('None' if p == 'x' else ':' for p in op.pattern)}]"
-    return Kernel(code.source(view))
+    return code.kernel(view)
 
 
 @numba_rule.register(Concatenate)
@@ -93,7 +93,7 @@ def _concatenate(op: Concatenate, node: Apply) -> Kernel:
             target = ", ".join(f"start + {j}" if a == op.axis else j for a, j in enumerate(at))
             code(f"o0[{target}] = {convert(f'a{i}[{index(range(ndim))}]', var.dtype, out.dtype)}")
         code(f"start += m{op.axis}")
-    return Kernel(code.source("o0"))
+    return code.kernel("o0")
 
 
 @numba_rule.register(Split)
@@ -110,7 +110,7 @@ def _split(op: Split, node: Apply) -> Kernel:
     head = ":, " * op.axis
     for i in range(n):
         code(f"o{i} = a0[{head}start:start + s{i}]", f"start += s{i}")
-    return Kernel(code.source(*(f"o{i}" for i in range(n))))
+    return code.kernel(*(f"o{i}" for i in range(n)))
 
 
 @numba_rule.register(SpecifyShape)
@@ -119,9 +119,9 @@ def _specify_shape(op: SpecifyShape, node: Apply) -> Kernel:
     given = [a for a, g in enumerate(op.given) if g]
     for i, a in enumerate(given):
         code.fail(f"a0.shape[{a}] != a{i + 1}[()]", f"{op}: the input's length on axis {a} is not the specified one")
-    return Kernel(code.source("a0"))
+    return code.kernel("a0")
 
 
 @numba_rule.register(GradientTransform)
 def _gradient_transform(op: GradientTransform, node: Apply) -> Kernel:
-    return Kernel(Code(len(node.inputs)).source("a0"))
+    return Code(len(node.inputs)).kernel("a0")
