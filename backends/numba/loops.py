@@ -146,10 +146,6 @@ def _converted(expr: str, have: str, want: str) -> str:
     return expr if have == want else f"{np_dtype(want)}({expr})"
 
 
-def _padded(shape: tuple, ndim: int) -> tuple:
-    return (1,) * (ndim - len(shape)) + tuple(shape)
-
-
 def _index(shape: tuple, ndim: int) -> str:
     """Index of an input inside the loop nest: broadcast (static length 1) axes read element 0."""
     offset = ndim - len(shape)
