@@ -23,7 +23,7 @@ TOLERANCES = {"float32": (1e-4, 1e-5), "float64": (1e-9, 1e-12)}  # (rtol, atol)
 MAX_CALLS_PER_REP = 1_000_000
 
 
-class BenchMismatch(Exception):  # noqa: N818 (the name the issue gives it)
+class BenchMismatch(Exception):  # noqa: N818 (the name bench/README.md documents)
     """A system's results differ from the reference's beyond the case's tolerance."""
 
     def __init__(self, system: str, reference: str, detail: str) -> None:

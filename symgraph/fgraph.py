@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 from symgraph.errors import SymgraphError, SymgraphTypeError
 from symgraph.graph import Apply, Variable, clone_replace, graph_inputs, toposort
+from symgraph.op import Op
 
 
 class FunctionGraph:
     """Inputs, outputs and every Apply node between them; ``replace`` keeps clients consistent.
 
-    With ``clone=True`` (the default) the graph is copied, so the user's variables never change;
-    ``self.memo`` maps each original variable to its copy.
+    With ``clone=True`` (the default) the graph is copied, so the user's variables never change.
     """
 
     def __init__(self, inputs: Sequence[Variable], outputs: Sequence[Variable], clone: bool = True) -> None:
@@ -21,7 +21,6 @@ class FunctionGraph:
         if clone:
             new_inputs = [v.clone() for v in inputs]
             new_outputs = clone_replace(outputs, dict(zip(inputs, new_inputs)), rebuild_all=True)
-            self.memo = dict(zip(inputs, new_inputs))
             inputs, outputs = new_inputs, new_outputs
         self.inputs = inputs
         self.input_set = set(inputs)  # membership tests (the list keeps the order)
@@ -85,6 +84,16 @@ class FunctionGraph:
             self.clients[new].append((client, i))
         self.clients[old] = []
         self._prune(old)
+
+    def replace_op(self, node: Apply, op: Op, reason: str = "") -> Apply:
+        """Put a node applying ``op`` to ``node``'s inputs, with its output types, names and user line, in
+        ``node``'s place (through ``replace``); return it."""
+        new = Apply(op, node.inputs, [o.type for o in node.outputs])
+        new.created_at = node.created_at
+        for old, out in zip(node.outputs, new.outputs):
+            out.name = old.name
+            self.replace(old, out, reason)
+        return new
 
     def toposort(self) -> list[Apply]:
         """Nodes in execution order: after their inputs' nodes, and in-place nodes after every other reader

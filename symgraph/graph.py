@@ -48,10 +48,6 @@ class Variable:
     def broadcastable(self) -> tuple[bool, ...]:
         return self.type.broadcastable
 
-    @property
-    def static_shape(self) -> tuple[int | None, ...]:
-        return self.type.shape
-
     def __repr__(self) -> str:
         label = self.name or (f"{self.owner.op}.{self.index}" if self.owner else "<root>")
         return f"{label}::{self.type}"

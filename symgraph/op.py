@@ -1,8 +1,9 @@
 """The Op base class: a value object that builds nodes, computes them with NumPy, and knows its shape.
 
-Subclasses are frozen dataclasses, so equal ops compare equal and hash alike (rewrites merge them).
-Differentiation (``vjp``/``jvp``) and backend code generation dispatch on the op's type; both are
-declared here and implemented by later modules without touching every op.
+Subclasses are frozen dataclasses, so equal ops compare equal and hash alike (rewrites merge them); ops
+carrying inner graphs compare those graphs' structure (``symgraph.ops.inner_graph.InnerGraphOp``). Each op
+defines its gradient as a method (``vjp``); each backend looks up the code of an op by its type in its own
+rule registry.
 """
 
 from __future__ import annotations
@@ -49,10 +50,6 @@ class Op:
     def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
         """Vector-Jacobian product: gradients of the inputs given those of the outputs."""
         raise NotImplementedError(f"{self} does not define a gradient")
-
-    def jvp(self, node: Apply, tangents: Sequence[Variable | None]) -> list[Variable | None]:
-        """Jacobian-vector product: tangents of the outputs given those of the inputs."""
-        raise NotImplementedError(f"{self} does not define a forward-mode derivative")
 
     # -- helpers for subclasses ------------------------------------------------------------
     def type_error(self, inputs: Sequence[Any], message: str) -> SymgraphTypeError:

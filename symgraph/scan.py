@@ -208,10 +208,15 @@ def scan(fn: Callable, sequences: Any = None, outputs_info: Any = None, non_sequ
     inner_inputs = [step, *[ph for ph, _ in seq_rows], *[v for a in tap_args for v in a], *update_args]
     inner_inputs += non_seq_args + free_args
     op = Scan(
-        tuple(inner_inputs), tuple(inner_outputs), len(seq_rows),
-        tuple(tuple(spec[1]) for _, spec in states) + tuple((-1,) for _ in update_values), len(nit),
-        tuple(False for _ in states) + tuple(True for _ in update_values), name or "scan", truncate_gradient,
-    )  # fmt: skip
+        inner_inputs=tuple(inner_inputs),
+        inner_outputs=tuple(inner_outputs),
+        n_seqs=len(seq_rows),
+        taps=tuple(tuple(spec[1]) for _, spec in states) + tuple((-1,) for _ in update_values),
+        n_nit=len(nit),
+        keep_last=tuple(False for _ in states) + tuple(True for _ in update_values),
+        name=name or "scan",
+        truncate_gradient=truncate_gradient,
+    )
     inits = [spec[0] for _, spec in states] + [dimshuffle(var, ["x", *range(var.ndim)]) for var, _ in update_values]
     results = op(n, *[s for _, s in seq_rows], *inits, *non_seqs, *free)
     results = results if isinstance(results, list) else [results]

@@ -138,10 +138,14 @@ def scan_vjp(node: Apply, output_grads: Sequence[Variable | None]) -> list[Varia
     outer_seqs += [rev(g_states[k]) for k in sorted(b_g_states)] + [rev(g_nit[j]) for j in sorted(b_g_nit)]
     n_carried = len(float_states) + len(float_non_seqs)
     backward = type(op)(
-        (placeholder(step), *b_seq_inputs, *[pending[k] for k in float_states],
-         *[accums[m] for m in float_non_seqs], *inner_non_seqs),
-        tuple(b_outputs), len(b_seq_inputs), tuple((-1,) for _ in range(n_carried)),
-        len(row_grads) + len(product_rows), (True,) * n_carried, f"grad_of_{op.name}", -1,
+        inner_inputs=(placeholder(step), *b_seq_inputs, *[pending[k] for k in float_states],
+                      *[accums[m] for m in float_non_seqs], *inner_non_seqs),
+        inner_outputs=tuple(b_outputs),
+        n_seqs=len(b_seq_inputs),
+        taps=tuple((-1,) for _ in range(n_carried)),
+        n_nit=len(row_grads) + len(product_rows),
+        keep_last=(True,) * n_carried,
+        name=f"grad_of_{op.name}",
     )  # fmt: skip
     initial_pending = [_row(_initial_pending(inits[k], lags[k], g_states[k] if op.keep_last[k] else None))
                        for k in float_states]  # fmt: skip

@@ -193,3 +193,23 @@ def test_build_errors():
         sg.ifelse(c, [x, x], [x])
     with pytest.raises(sg.SymgraphValueError, match="same number"):
         sg.ifelse(c, [], [])
+
+
+def test_equal_branches_merge_into_one_node_and_different_ones_do_not():
+    c, x, y = sg.scalar("c", dtype="int8"), sg.matrix("x"), sg.matrix("y")
+
+    def choose(scale):
+        return sg.ifelse(c, sg.exp(x) + y, scale * x * y)
+
+    first, again, other = choose(2.0), choose(2.0), choose(3.0)
+    assert first.owner.op is not again.owner.op
+    assert first.owner.op == again.owner.op and hash(first.owner.op) == hash(again.owner.op)
+    assert first.owner.op != other.owner.op
+    f = sg.function([c, x, y], [first, again, other])
+    assert len([n for n in f.fgraph.apply_nodes if isinstance(n.op, sg.ops.control.IfElse)]) == 2
+    xv, yv = rand((3, 3), seed=1), rand((3, 3), seed=2)
+    for cond, expected, expected_other in ((1, np.exp(xv) + yv, np.exp(xv) + yv), (0, 2 * xv * yv, 3 * xv * yv)):
+        a, b, d = f(np.int8(cond), xv, yv)
+        assert_same(expected, a)
+        np.testing.assert_array_equal(a, b)
+        assert_same(expected_other, d)

@@ -61,6 +61,21 @@ def test_elemwise_inplace_variant_writes_into_its_input():
     assert out is b and b.tolist() == [4.0, 5.0] and a.tolist() == [5.0, 7.0]
 
 
+def test_replace_op_puts_a_new_node_in_the_place_of_the_old_one():
+    x, y = sg.vector("x"), sg.vector("y")
+    total = x + y
+    fg = FunctionGraph([x, y], [sg.exp(total), total * 2.0])
+    (old,) = [n for n in fg.apply_nodes if str(n.op) == "Elemwise{add}"]
+    old.outputs[0].name = "total"
+    new = fg.replace_op(old, old.op.inplace_variant(0, 0), reason="test")
+    assert old not in fg.apply_nodes and new in fg.apply_nodes and str(new.op) == "Elemwise{add,inplace0}"
+    assert new.inputs == old.inputs and new.outputs[0].name == "total" and new.outputs[0].type == old.outputs[0].type
+    assert sorted(str(c.op) for c, _ in fg.clients[new.outputs[0]]) == ["Elemwise{exp}", "Elemwise{mul}"]
+    assert all(c == "output" or (c in fg.apply_nodes and c.inputs[i] is v) for v, cs in fg.clients.items()
+               for c, i in cs)  # fmt: skip
+    assert all(new in [c for c, _ in fg.clients[v]] and old not in [c for c, _ in fg.clients[v]] for v in new.inputs)
+
+
 def test_elemwise_inplace_input_must_hold_the_output():
     row, mat = sg.tensor("r", shape=(1, 4)), sg.tensor("m", shape=(3, 4))
     with pytest.raises(sg.SymgraphTypeError, match="cannot hold the output"):

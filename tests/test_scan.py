@@ -271,6 +271,26 @@ def test_gradient_runs_the_forward_loop_once():
     assert names == ["scan", "grad_of_scan"]
 
 
+def test_equal_loops_merge_into_one_node_and_different_ones_do_not():
+    x, h0, w = sg.matrix("x"), sg.vector("h0"), sg.matrix("w")
+
+    def rnn(scale):
+        return sg.scan(lambda xt, h, w: sg.tanh(sg.dot(h, w) + scale * xt), sequences=x, outputs_info=h0,
+                       non_sequences=w)[0]  # fmt: skip
+
+    first, again, other = rnn(1.0), rnn(1.0), rnn(2.0)  # the same step twice; one that differs in a constant
+    assert first.owner.op is not again.owner.op
+    assert first.owner.op == again.owner.op and hash(first.owner.op) == hash(again.owner.op)
+    assert first.owner.op != other.owner.op
+    f = sg.function([x, h0, w], [first, again, other])
+    assert len([n for n in f.fgraph.apply_nodes if isinstance(n.op, sg.ops.scan.Scan)]) == 2
+    xv, hv, wv = rand((5, 3)), rand((3,), seed=1), rand((3, 3), seed=2) * 0.5
+    a, b, c = f(xv, hv, wv)
+    np.testing.assert_allclose(a, _rnn_numpy(xv, hv, wv), rtol=1e-12)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(c, _rnn_numpy(2.0 * xv, hv, wv), rtol=1e-12)
+
+
 def test_rop_and_hessian_vector_product_through_scan():
     x, h0, w, v = sg.matrix("x"), sg.vector("h0"), sg.matrix("w"), sg.matrix("v")
     hs, _ = sg.scan(lambda xt, h, w: sg.tanh(sg.dot(h, w) + xt), sequences=x, outputs_info=h0, non_sequences=w)

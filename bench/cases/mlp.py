@@ -22,10 +22,6 @@ LR = 0.1
 DTYPE = "float32"
 
 
-def _param_names(layers: tuple[int, ...]) -> list[str]:
-    return [f"{kind}{i}" for i in range(len(layers) - 1) for kind in ("w", "b")]
-
-
 def make_data(layers: tuple[int, ...], batch: int, seed: int = 0) -> dict[str, np.ndarray]:
     """Inputs, labels and Glorot-uniform initial weights (zero biases)."""
     rng = np.random.default_rng(seed)

@@ -18,9 +18,8 @@ from symgraph.errors import SymgraphTypeError, SymgraphValueError
 from symgraph.grad import grad
 from symgraph.graph import Apply, Constant, Variable, as_variable, clone_replace, constant, graph_inputs
 from symgraph.infer_shape import symbolic_shape
-from symgraph.op import Op
 from symgraph.ops.elemwise import cast
-from symgraph.ops.inner_graph import fresh, placeholder, reference_evaluator
+from symgraph.ops.inner_graph import InnerGraphOp, fresh, placeholder, reference_evaluator, structure
 from symgraph.ops.shape import ShapeI
 from symgraph.types import TensorType
 
@@ -28,14 +27,17 @@ __all__ = ["ifelse"]
 
 
 @dataclass(frozen=True, eq=False)
-class IfElse(Op):
+class IfElse(InnerGraphOp):
     """``then_outputs`` if the condition (input 0) is nonzero, else ``else_outputs``; both branches are graphs
-    over ``inner_inputs``, which stand for inputs 1... Equality is identity: two nodes are never merged."""
+    over ``inner_inputs``, which stand for inputs 1... Equal branches (same structure) and name: equal ops."""
 
     inner_inputs: tuple[Variable, ...]
     then_outputs: tuple[Variable, ...]
     else_outputs: tuple[Variable, ...]
     name: str | None = None
+
+    def key(self) -> tuple:
+        return structure(self.inner_inputs, self.then_outputs + self.else_outputs), len(self.then_outputs), self.name
 
     def __str__(self) -> str:
         return f"IfElse{{{self.name}}}" if self.name else "IfElse"

@@ -2,17 +2,21 @@
 
 An inner graph is a tuple of placeholder input variables and the output variables computed from them. It
 is immutable once built: rewrites and backends work on private copies (``inner_fgraph``). ``free_variables``
-finds the outer variables a body closes over, so they can become explicit inputs of the op.
+finds the outer variables a body closes over, so they can become explicit inputs of the op. ``InnerGraphOp``
+makes such ops values: equal when their inner graphs have the same structure (``structure``).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from symgraph.fgraph import FunctionGraph
 from symgraph.graph import Constant, Variable, toposort
+from symgraph.op import Op
 from symgraph.reference import reference_thunk
 
 
@@ -62,3 +66,46 @@ def fresh(value: np.ndarray, arguments: Sequence[np.ndarray]) -> np.ndarray:
     if any(np.may_share_memory(value, a) for a in arguments):
         return value.copy()
     return value
+
+
+def structure(inputs: Sequence[Variable], outputs: Sequence[Variable]) -> tuple:
+    """A hashable description of an inner graph, equal for graphs that compute alike: the inputs' types, then per
+    node (in topological order) its op, where each of its inputs comes from and its output types, then where
+    each output comes from. A source is an input's position, an earlier node's output, or a constant's value."""
+    sources: dict[int, tuple] = {id(v): ("input", k) for k, v in enumerate(inputs)}
+
+    def source(var: Variable) -> tuple:
+        if id(var) in sources:
+            return sources[id(var)]
+        if isinstance(var, Constant):
+            return ("constant", *var.signature())
+        return ("outer", id(var))  # a root the op keeps alive: equal only to itself
+
+    nodes = []
+    for n, node in enumerate(toposort(outputs, blockers=inputs)):
+        nodes.append((node.op, tuple(map(source, node.inputs)), tuple(o.type for o in node.outputs)))
+        sources.update((id(o), ("node", n, i)) for i, o in enumerate(node.outputs))
+    return tuple(v.type for v in inputs), tuple(nodes), tuple(map(source, outputs))
+
+
+class InnerGraphOp(Op):
+    """Base of the ops carrying inner graphs: two are equal (and hash alike) when they have the same type and
+    equal ``key()``, which describes their inner graphs with ``structure``; so merge makes two equal loops one."""
+
+    def key(self) -> tuple:
+        """What makes two such ops equal: the structure of their inner graphs and their other fields."""
+        raise NotImplementedError
+
+    @functools.cached_property
+    def _key(self) -> tuple:
+        return self.key()
+
+    @functools.cached_property
+    def _hash(self) -> int:
+        return hash((type(self), self._key))
+
+    def __eq__(self, other: Any) -> bool:
+        return self is other or (type(other) is type(self) and self._hash == other._hash and self._key == other._key)
+
+    def __hash__(self) -> int:
+        return self._hash

@@ -23,16 +23,16 @@ import numpy as np
 from symgraph.errors import CallError
 from symgraph.graph import Apply, Constant, Variable, as_variable, clone_replace
 from symgraph.infer_shape import symbolic_shape
-from symgraph.op import Op
 from symgraph.ops.elemwise import cast
-from symgraph.ops.inner_graph import reference_evaluator
+from symgraph.ops.inner_graph import InnerGraphOp, reference_evaluator, structure
 from symgraph.scan_grad import scan_vjp
 from symgraph.types import TensorType
 
 
-@dataclass(frozen=True, eq=False)
-class Scan(Op):
-    """A loop over an inner graph (see the module docstring for the input and output layout)."""
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Scan(InnerGraphOp):
+    """A loop over an inner graph (see the module docstring for the input and output layout); built with keywords.
+    Equal loops (same body structure and fields) are equal ops."""
 
     inner_inputs: tuple[Variable, ...]
     inner_outputs: tuple[Variable, ...]
@@ -72,6 +72,11 @@ class Scan(Op):
             taps.append(inner[pos : pos + len(t)])
             pos += len(t)
         return inner[0], inner[1 : 1 + self.n_seqs], taps, inner[pos:]
+
+    def key(self) -> tuple:
+        graph = structure(self.inner_inputs, self.inner_outputs)
+        return (graph, self.n_seqs, self.taps, self.n_nit, self.keep_last, self.name, self.truncate_gradient,
+                self.extends)  # fmt: skip
 
     def __str__(self) -> str:
         return f"Scan{{{self.name}, states={self.n_states}, nit={self.n_nit}}}"

@@ -5,8 +5,8 @@ Protocol: an op that can compute output ``o`` into the memory of input ``i`` off
 (None if it cannot). The input must have the output's dtype and run-time shape (``can_hold``), which the
 rewrite checks; the op promises to read each element of input ``i`` only before writing that element of
 ``o`` (true of an elementwise loop; other outputs computed from ``i`` must not read it again afterwards).
-Elemwise and FusedElemwise offer it; the rewrite makes one output in place at a time, by changing the op of
-the node (its inputs, outputs and types stay).
+Elemwise and FusedElemwise offer it; the rewrite makes one output in place at a time, replacing the node by
+one of the in-place op on the same inputs, with the same output types (``FunctionGraph.replace_op``).
 
 Input ``v`` of node ``n`` may be overwritten when:
 
@@ -24,7 +24,8 @@ Input ``v`` of node ``n`` may be overwritten when:
 from __future__ import annotations
 
 from symgraph.fgraph import FunctionGraph
-from symgraph.graph import Apply, Constant, Variable
+from symgraph.graph import Apply, Constant
+from symgraph.op import Op
 from symgraph.ops.elemwise import can_hold
 from symgraph.rewrite.engine import register_pass
 
@@ -33,24 +34,25 @@ from symgraph.rewrite.engine import register_pass
 def inplace_elemwise(fgraph: FunctionGraph) -> int:
     """Give every node offering ``inplace_variant`` an input to overwrite where it is safe; return how many."""
     rank = {node: r for r, node in enumerate(fgraph.toposort())}  # an order that stays valid as nodes change
-    storage = {fgraph.inputs[p]: fgraph.outputs[k] for k, p in fgraph.update_map.items()}  # input -> its update
-    inputs = set(fgraph.inputs)
     changes = 0
     for node in list(rank):
         while hasattr(node.op, "inplace_variant"):  # one output at a time
-            found = _choose(fgraph, node, rank, storage, inputs)
+            found = _choose(fgraph, node, rank)
             if found is None:
                 break
-            node.op, reordered = found  # same inputs, outputs and types: the node itself changes
+            op, reordered = found
+            new = fgraph.replace_op(node, op, reason="inplace_elemwise")
+            rank[new] = rank.pop(node)
+            node = new
             if reordered:
                 rank = {n: r for r, n in enumerate(fgraph.toposort())}
             changes += 1
     return changes
 
 
-def _choose(fgraph: FunctionGraph, node: Apply, rank: dict[Apply, int], storage: dict[Variable, Variable],
-            inputs: set[Variable]):  # fmt: skip
+def _choose(fgraph: FunctionGraph, node: Apply, rank: dict[Apply, int]) -> tuple[Op, bool] | None:
     """(the in-place op, whether the execution order must be recomputed), or None when no input is safe."""
+    storage = {fgraph.inputs[p]: fgraph.outputs[k] for k, p in fgraph.update_map.items()}  # input -> its update
     for o, out in enumerate(node.outputs):
         if o in node.op.destroy_map:
             continue
@@ -59,7 +61,7 @@ def _choose(fgraph: FunctionGraph, node: Apply, rank: dict[Apply, int], storage:
             v = node.inputs[i]
             if isinstance(v, Constant) or not can_hold(v.type, out.type) or fgraph.view_base(v) is not v:
                 continue
-            if v in inputs and i not in own:
+            if v in fgraph.input_set and i not in own:
                 continue
             readers = _other_readers(fgraph, node, i)
             if readers is None:

@@ -27,7 +27,7 @@ def scan_extension(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
             client is not node
             and not isinstance(client, str)
             and isinstance(client.op, Scan)
-            and client.op.extends is node.op
+            and client.op.extends == node.op
             and len(client.inputs) == len(node.inputs)
             and all(a is b for a, b in zip(client.inputs, node.inputs))
         ):
