@@ -17,6 +17,7 @@ from symgraph.errors import (
     SymgraphError,
     SymgraphTypeError,
     SymgraphValueError,
+    UnusedInputError,
 )
 from symgraph.fgraph import FunctionGraph
 from symgraph.grad import *

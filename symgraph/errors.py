@@ -29,6 +29,10 @@ class CallError(SymgraphError, ValueError):
     """A compiled function was called with a bad value; the message names the input."""
 
 
+class UnusedInputError(SymgraphError, ValueError):
+    """function() was given an input that its outputs, updates and givens do not use."""
+
+
 @functools.cache
 def _inside_package(filename: str) -> bool:
     return os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep)

@@ -59,6 +59,12 @@ class Variable:
         """A fresh root variable of the same type and name."""
         return Variable(self.type, name=self.name)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled and deep-copied without the functions ``eval`` compiled."""
+        state = dict(self.__dict__)
+        state.pop("_eval_cache", None)
+        return state
+
     # -- Python protocol -------------------------------------------------------------
     def __bool__(self) -> bool:
         raise TypeError(

@@ -19,17 +19,20 @@ class PerformError(SymgraphError, RuntimeError):
     """An op failed at run time; the message names the op, input shapes and where it was built."""
 
 
-def reference_thunk(fgraph: FunctionGraph) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
-    """A thunk that evaluates ``fgraph`` with NumPy."""
-    nodes = fgraph.toposort()
-    inputs = list(fgraph.inputs)
-    outputs = list(fgraph.outputs)
-    constants = {v: v.data for v in fgraph.variables if isinstance(v, Constant)}
+class ReferenceThunk:
+    """Runs each node's ``perform`` in topological order (a class, so that it pickles: Scan and IfElse keep one
+    for their inner graphs)."""
 
-    def thunk(values: list[np.ndarray]) -> list[np.ndarray]:
-        storage = dict(constants)
-        storage.update(zip(inputs, values))
-        for node in nodes:
+    def __init__(self, fgraph: FunctionGraph) -> None:
+        self.nodes = fgraph.toposort()
+        self.inputs = list(fgraph.inputs)
+        self.outputs = list(fgraph.outputs)
+        self.constants = {v: v.data for v in fgraph.variables if isinstance(v, Constant)}
+
+    def __call__(self, values: list[np.ndarray]) -> list[np.ndarray]:
+        storage = dict(self.constants)
+        storage.update(zip(self.inputs, values))
+        for node in self.nodes:
             args = [storage[v] for v in node.inputs]
             try:
                 results = node.op.perform(node, args)
@@ -44,9 +47,12 @@ def reference_thunk(fgraph: FunctionGraph) -> Callable[[list[np.ndarray]], list[
             for var, value in zip(node.outputs, results):
                 _check_result(node, var, value)
                 storage[var] = value
-        return [storage[v] for v in outputs]
+        return [storage[v] for v in self.outputs]
 
-    return thunk
+
+def reference_thunk(fgraph: FunctionGraph) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
+    """A thunk that evaluates ``fgraph`` with NumPy."""
+    return ReferenceThunk(fgraph)
 
 
 def _check_result(node, var, value) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -21,16 +22,31 @@ class SharedVariable(Variable):
     ``default_update``: an expression (or None) that ``function`` uses as this variable's update when the
     compiled graph reads the variable and no explicit update is given (Theano's semantics; random states
     advance this way).
+
+    ``lock``: held by each call of a compiled function that reads or updates this variable and has updates.
+    Pickling and ``copy.deepcopy`` keep the value (copied) and give the copy a lock of its own.
     """
 
     def __init__(self, value: np.ndarray, name: str | None = None, shape: tuple | None = None) -> None:
         static = tuple(None for _ in value.shape) if shape is None else tuple(shape)
         super().__init__(TensorType(value.dtype, static), name=name)
-        self._value = self.type.filter(value, name=self._label())
+        self._value = self.type.filter(value, name=self.label)
         self.default_update: Variable | None = None
+        self.lock = threading.Lock()
 
-    def _label(self) -> str:
+    @property
+    def label(self) -> str:
+        """How messages name this variable."""
         return f"shared variable {self.name!r}" if self.name else "shared variable"
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        del state["lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.lock = threading.Lock()
 
     def get_value(self, borrow: bool = False) -> np.ndarray:
         """The current value (a copy unless ``borrow``)."""
@@ -38,7 +54,7 @@ class SharedVariable(Variable):
 
     def set_value(self, value: Any, borrow: bool = False) -> None:
         """Replace the value; it must fit the variable's type (safe casts only)."""
-        new = self.type.filter(value, name=self._label())
+        new = self.type.filter(value, name=self.label)
         self._value = new if borrow or new is not value else new.copy()
 
     def clone(self) -> Variable:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from symgraph.compile import function
+from symgraph.config import config
 from symgraph.graph import Variable
 from symgraph.ops import elemwise as ew
 from symgraph.ops import indexing, linalg, reduce
@@ -31,9 +32,16 @@ class _VariableMethods:
         return shape_ops.transpose(self)
 
     def eval(self, inputs_dict: dict | None = None, **kwargs: Any) -> np.ndarray:
-        """Compile (once per set of inputs) and evaluate this variable."""
+        """Compile (once per set of inputs, ``function`` options and configuration) and evaluate this variable.
+        Values of variables it does not use are ignored unless ``on_unused_input`` says otherwise."""
         inputs_dict = inputs_dict or {}
-        key = tuple(inputs_dict)
+        kwargs.setdefault("on_unused_input", "ignore")
+        key = (tuple(inputs_dict), tuple(sorted(kwargs.items())), config.backend, config.rewrites,
+               config.trace_rewrites)  # fmt: skip
+        try:
+            hash(key)
+        except TypeError:  # an unhashable option (givens as a dict...): compile without caching
+            return function(list(inputs_dict), self, **kwargs)(*inputs_dict.values())
         cache = self.__dict__.setdefault("_eval_cache", {})
         if key not in cache:
             cache[key] = function(list(inputs_dict), self, **kwargs)

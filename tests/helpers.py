@@ -32,6 +32,11 @@ def rand(shape: Sequence[int], dtype: str = "float64", seed: int = 0, low: float
 OTHER_BACKENDS: list[str] = []
 
 
+def compiled(givens: dict, outputs, **options) -> sg.Function:
+    """``outputs`` compiled with the keys of ``givens`` as inputs (a graph need not use every one of them)."""
+    return sg.function(list(givens), outputs, on_unused_input="ignore", **options)
+
+
 def evaluate(outputs, givens: dict, backend: str = "python"):
     """Compile ``outputs`` with the keys of ``givens`` as inputs and call it on the values.
 
@@ -39,8 +44,8 @@ def evaluate(outputs, givens: dict, backend: str = "python"):
     backend of ``OTHER_BACKENDS``, it must give the same values (``assert_same``) and leave the inputs as
     they were.
     """
-    plain = sg.function(list(givens), outputs, backend=backend, rewrites=None)(*givens.values())
-    rewritten = sg.function(list(givens), outputs, backend=backend)(*givens.values())
+    plain = compiled(givens, outputs, backend=backend, rewrites=None)(*givens.values())
+    rewritten = compiled(givens, outputs, backend=backend)(*givens.values())
     assert_same(plain, rewritten)
     for other in OTHER_BACKENDS:
         assert_backend_agrees(outputs, givens, other, plain)
@@ -51,9 +56,9 @@ def assert_backend_agrees(outputs, givens: dict, backend: str, expected=None, rt
     """``outputs`` on ``backend`` (default rewrites) equal the reference backend's values without rewrites,
     with the same dtypes and shapes, and the input values are not mutated."""
     if expected is None:
-        expected = sg.function(list(givens), outputs, backend="python", rewrites=None)(*givens.values())
+        expected = compiled(givens, outputs, backend="python", rewrites=None)(*givens.values())
     before = [np.array(v, copy=True) for v in givens.values()]
-    actual = sg.function(list(givens), outputs, backend=backend)(*givens.values())
+    actual = compiled(givens, outputs, backend=backend)(*givens.values())
     if rtol is None and _has_float32(outputs):  # libm and NumPy's SIMD routines differ in the last float32 bit
         rtol, atol = 2e-5, 1e-6
     assert_same(expected, actual, rtol, atol)
@@ -86,8 +91,8 @@ def check_rewrite(outputs, givens: dict, rewrites="fast_run", rtol: float | None
 
     Returns the rewritten Function, whose ``fgraph`` the caller inspects for the expected structure.
     """
-    plain = sg.function(list(givens), outputs, rewrites=None)(*givens.values())
-    f = sg.function(list(givens), outputs, rewrites=rewrites)
+    plain = compiled(givens, outputs, rewrites=None)(*givens.values())
+    f = compiled(givens, outputs, rewrites=rewrites)
     assert_same(plain, f(*givens.values()), rtol, atol)
     return f
 

@@ -28,7 +28,7 @@ def test_multiple_and_no_outputs():
     a, b = f([1.0, 2.0])
     np.testing.assert_allclose(a, [2.0, 3.0])
     np.testing.assert_allclose(b, [2.0, 4.0])
-    assert sg.function([x], [])([1.0]) == []
+    assert sg.function([x], [], on_unused_input="ignore")([1.0]) == []
     w = sg.shared(0.0, "w")
     step = sg.function([], updates=[(w, w + 1)])
     assert step() == []

@@ -110,8 +110,9 @@ def test_debugprint_compiled_function_with_updates():
     lines = sg.debugprint(f, file="str").splitlines()
     roots = [line for line in lines if not line.startswith(" ")]
     assert [r.split(" ")[0] for r in roots] == ["Elemwise{mul}", roots[1].split(" ")[0], "W", "count", "unused"]
-    assert roots[2] == f"W <- Elemwise{{sub,inplace0}} :: {M}"  # updated in place
-    assert roots[3].startswith("count <- Elemwise{add,inplace") and roots[3].endswith(":: Tensor[int64]()")
+    assert roots[2].startswith("W <- Elemwise{sub") and roots[2].endswith(f":: {M}")
+    assert roots[3].startswith("count <- Elemwise{add") and roots[3].endswith(":: Tensor[int64]()")
+    assert ("inplace" in roots[2]) + ("inplace" in roots[3]) == 1  # the update running last, into its storage
     assert roots[4].startswith("unused <- ")
     assert lines[1] == f" |x [id A] :: {M}"
     assert lines.count(f" |W (shared) [id B] :: {M}") == 2  # read by the first output and by its own update

@@ -110,10 +110,9 @@ def inner_graph(fgraph: FunctionGraph) -> tuple[tuple[tuple[str, str], ...], str
     """An inner graph (a scan body, an ifelse branch) rewritten and generated as its own module: returns the
     modules to load in order (its kernels, then itself), the module's name (it defines ``graph``) and the
     constants to pass after the inputs."""
-    from symgraph.config import config
-    from symgraph.rewrite import rewrite_graph
+    from symgraph.rewrite import rewrite_inner_graph
 
-    rewrite_graph(fgraph, config.rewrites)
+    rewrite_inner_graph(fgraph)  # with the selection of the function being compiled
     generated = generate(fgraph)
     modules = (*generated.kernels.items(), (generated.name, generated.source))
     return modules, generated.name, generated.constants

@@ -13,16 +13,18 @@ from symgraph.rewrite import (  # noqa: F401  (each module registers its rewrite
 from symgraph.rewrite.engine import (
     PHASES,
     RewriteReport,
+    inner_rewrites,
     register,
     register_pass,
     registered,
     rewrite_graph,
+    rewrite_inner_graph,
     select,
     unregister,
 )
 from symgraph.rewrite_driver import RewriteError
 
 __all__ = [
-    "PHASES", "RewriteError", "RewriteReport", "register", "register_pass", "registered", "rewrite_graph", "select",
-    "unregister",
+    "PHASES", "RewriteError", "RewriteReport", "inner_rewrites", "register", "register_pass", "registered",
+    "rewrite_graph", "rewrite_inner_graph", "select", "unregister",
 ]  # fmt: skip

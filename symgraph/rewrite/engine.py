@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from symgraph.config import config
 from symgraph.errors import SymgraphValueError
 from symgraph.fgraph import FunctionGraph
 from symgraph.rewrite_driver import PhaseReport, Rewrite, run_phase
@@ -131,3 +134,21 @@ def rewrite_graph(fgraph: FunctionGraph, rewrites: str | Sequence[str] | None = 
     return report
 
 
+_INNER_REWRITES: ContextVar[str | Sequence[str] | None] = ContextVar("inner_rewrites")
+
+
+@contextmanager
+def inner_rewrites(rewrites: str | Sequence[str] | None) -> Iterator[None]:
+    """Within the block (in this thread), ``rewrite_inner_graph`` applies ``rewrites``: a function compiles the
+    inner graphs of its nodes with its own selection."""
+    token = _INNER_REWRITES.set(rewrites)
+    try:
+        yield
+    finally:
+        _INNER_REWRITES.reset(token)
+
+
+def rewrite_inner_graph(fgraph: FunctionGraph) -> RewriteReport:
+    """Rewrite an inner graph (a scan body, an ifelse branch) with the selection of the function being compiled
+    (``config.rewrites`` outside ``inner_rewrites``)."""
+    return rewrite_graph(fgraph, _INNER_REWRITES.get(config.rewrites))

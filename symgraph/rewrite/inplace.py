@@ -12,7 +12,9 @@ Input ``v`` of node ``n`` may be overwritten when:
 
 - ``v`` owns its memory (it is not a view: a view may be read-only or overlap itself, as ``broadcast_to``);
 - ``v`` is not a constant nor a function input, except the storage of a shared variable whose update value
-  is the output of ``n`` itself (``W <- W - lr * g``); the storage of any other shared variable stays intact;
+  is the output of ``n`` itself (``W <- W - lr * g``), when ``n`` can run last: no node reads its results and
+  no other node overwrites a function input (so no node that could fail runs after shared storage changed:
+  a failed call changes nothing); the storage of any other shared variable stays intact;
 - no variable sharing ``v``'s memory (``fgraph.aliases``) is a graph output, is overwritten by another node,
   or is read by ``n`` through another input;
 - every other reader of that memory can run before ``n``: it comes earlier in an execution order valid for
@@ -61,7 +63,7 @@ def _choose(fgraph: FunctionGraph, node: Apply, rank: dict[Apply, int]) -> tuple
             v = node.inputs[i]
             if isinstance(v, Constant) or not can_hold(v.type, out.type) or fgraph.view_base(v) is not v:
                 continue
-            if v in fgraph.input_set and i not in own:
+            if v in fgraph.input_set and (i not in own or not _can_run_last(fgraph, node)):
                 continue
             readers = _other_readers(fgraph, node, i)
             if readers is None:
@@ -73,6 +75,18 @@ def _choose(fgraph: FunctionGraph, node: Apply, rank: dict[Apply, int]) -> tuple
             if op is not None:
                 return op, not earlier
     return None
+
+
+def _can_run_last(fgraph: FunctionGraph, node: Apply) -> bool:
+    """Whether ``node`` may overwrite shared storage: nothing reads its results (they are only returned) and
+    no other node overwrites a function input, so it runs last (``FunctionGraph.toposort``)."""
+    if any(client != "output" for out in node.outputs for client, _ in fgraph.clients[out]):
+        return False
+    return not any(
+        other is not node and fgraph.view_base(other.inputs[i]) in fgraph.input_set
+        for other in fgraph.apply_nodes
+        for i in other.op.destroy_map.values()
+    )
 
 
 def _other_readers(fgraph: FunctionGraph, node: Apply, i: int) -> set[Apply] | None:
