@@ -153,4 +153,5 @@ _NON_NUMERIC = {"c": "complex", "U": "string", "S": "bytes", "M": "datetime", "m
 def _refuse_non_numeric(dtype: np.dtype, name: str, expected: TensorType) -> None:
     """A CallError for complex numbers, strings, dates...: no tensor type holds them, whatever the cast rules."""
     if dtype.kind in _NON_NUMERIC:
-        raise CallError(f"{name}: expected {expected.dtype} data ({expected}), got {_NON_NUMERIC[dtype.kind]} data ({dtype})")
+        got = _NON_NUMERIC[dtype.kind]
+        raise CallError(f"{name}: expected {expected.dtype} data ({expected}), got {got} data ({dtype})")
