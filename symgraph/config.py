@@ -42,8 +42,11 @@ _OPTIONS = {
     "rewrites": _Option("SYMGRAPH_REWRITES", "fast_run", lambda t: t or None, lambda v: True, lambda: ""),
     "num_threads": _Option("SYMGRAPH_NUM_THREADS", "1", int, _positive_int, lambda: "a positive integer"),
     "trace_rewrites": _Option(
-        "SYMGRAPH_TRACE_REWRITES", "0", {"": False, "0": False, "1": True}.__getitem__,
-        lambda v: isinstance(v, bool), lambda: "0 or 1 (True or False)",
+        "SYMGRAPH_TRACE_REWRITES",
+        "0",
+        {"": False, "0": False, "1": True}.__getitem__,
+        lambda v: isinstance(v, bool),
+        lambda: "0 or 1 (True or False)",
     ),  # fmt: skip
 }
 
