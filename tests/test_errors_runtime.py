@@ -162,8 +162,9 @@ def test_bad_environment_settings_are_config_errors_naming_the_variable(monkeypa
 
 
 def test_good_environment_settings_are_read(monkeypatch):
-    for variable, text in [("SYMGRAPH_NUM_THREADS", "3"), ("SYMGRAPH_BACKEND", "python"),
-                           ("SYMGRAPH_FLOATX", "float32"), ("SYMGRAPH_TRACE_REWRITES", "1"), ("SYMGRAPH_REWRITES", "")]:  # fmt: skip
+    settings = {"SYMGRAPH_NUM_THREADS": "3", "SYMGRAPH_BACKEND": "python", "SYMGRAPH_FLOATX": "float32",
+                "SYMGRAPH_TRACE_REWRITES": "1", "SYMGRAPH_REWRITES": ""}  # fmt: skip
+    for variable, text in settings.items():
         monkeypatch.setenv(variable, text)
     config = type(sg.config)()
     assert (config.num_threads, config.backend, config.floatX, config.trace_rewrites, config.rewrites) == (
