@@ -47,7 +47,7 @@ _OPTIONS = {
         {"": False, "0": False, "1": True}.__getitem__,
         lambda v: isinstance(v, bool),
         lambda: "0 or 1 (True or False)",
-    ),  # fmt: skip
+    ),
 }
 
 

@@ -100,10 +100,7 @@ class NumbaThunk:
         """``err`` with the op, input shapes and build line of the node that failed, found by running the same
         values node by node on the reference backend (only after a failure; it copies the inputs). When the
         reference runs them without failing, the message gives the function's input shapes instead."""
-        try:
-            failure = first_failure(self.fgraph, values)
-        except Exception:  # noqa: BLE001 - the reference cannot say more: report numba's error as it is
-            failure = None
+        failure = first_failure(self.fgraph, values)
         if failure is None:
             return error_class(err)(
                 f"{type(err).__name__}: {err}\n  function inputs: ({describe_values(values)})\n"

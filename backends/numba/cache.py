@@ -71,7 +71,7 @@ def _usable(directory: Path) -> Path:
             f"symgraph cache: cannot write to {directory} ({type(err).__name__}: {err.strerror or err}); compiled "
             f"code is cached in {fallback} for this process only. Set SYMGRAPH_CACHE_DIR to a writable directory "
             "to keep it between processes",
-            stacklevel=5,
+            stacklevel=2,
         )
         return fallback
 
