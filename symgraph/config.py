@@ -7,15 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from backends import available_backends  # the registry only: no backend is imported
 from symgraph.errors import ConfigError
 
 _FLOAT_DTYPES = ("float32", "float64")
-
-
-def _backends() -> list[str]:
-    from backends import available_backends
-
-    return available_backends()
 
 
 @dataclass(frozen=True)
@@ -36,7 +31,7 @@ _OPTIONS = {
         "SYMGRAPH_FLOATX", "float64", str, lambda v: v in _FLOAT_DTYPES, lambda: " or ".join(_FLOAT_DTYPES)
     ),
     "backend": _Option(
-        "SYMGRAPH_BACKEND", "numba", str, lambda v: v in _backends(), lambda: "one of " + ", ".join(_backends())
+        "SYMGRAPH_BACKEND", "numba", str, lambda v: v in available_backends(), lambda: "one of " + ", ".join(available_backends())
     ),
     # rewrite names are checked when a function is compiled (rewrite.engine.select)
     "rewrites": _Option("SYMGRAPH_REWRITES", "fast_run", lambda t: t or None, lambda v: True, lambda: ""),
