@@ -31,7 +31,11 @@ _OPTIONS = {
         "SYMGRAPH_FLOATX", "float64", str, lambda v: v in _FLOAT_DTYPES, lambda: " or ".join(_FLOAT_DTYPES)
     ),
     "backend": _Option(
-        "SYMGRAPH_BACKEND", "numba", str, lambda v: v in available_backends(), lambda: "one of " + ", ".join(available_backends())
+        "SYMGRAPH_BACKEND",
+        "numba",
+        str,
+        lambda v: v in available_backends(),
+        lambda: "one of " + ", ".join(available_backends()),
     ),
     # rewrite names are checked when a function is compiled (rewrite.engine.select)
     "rewrites": _Option("SYMGRAPH_REWRITES", "fast_run", lambda t: t or None, lambda v: True, lambda: ""),
