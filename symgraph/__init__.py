@@ -12,8 +12,11 @@ from symgraph import (
 from symgraph.compile import Function, function
 from symgraph.config import config
 from symgraph.errors import (
+    AllocationError,
     CallError,
+    ConfigError,
     MissingInputError,
+    PerformError,
     SymgraphError,
     SymgraphTypeError,
     SymgraphValueError,

@@ -367,6 +367,18 @@ def _unshare(values: list[np.ndarray], overwritten: list[int]) -> None:
             values[p] = values[p].copy()
 
 
+def _output(i: int, value: Any) -> Variable:
+    """Output ``i`` as a variable: a symbolic variable, or a number or array (made a constant)."""
+    if isinstance(value, Variable):
+        return value
+    if value is None or isinstance(value, str | bytes) or np.asarray(value).dtype.kind not in "biuf":
+        raise SymgraphTypeError(
+            f"function() output {i} is {type(value).__name__} {value!r}; outputs are symbolic variables, numbers "
+            "or numeric arrays"
+        )
+    return as_variable(value)
+
+
 def function(inputs: Sequence[Variable], outputs: Variable | Sequence[Variable] | None = None,
              updates: Any = None, givens: Any = None, backend: str | None = None,
              allow_input_downcast: bool = False, rewrites: Rewrites = "default",
@@ -389,6 +401,9 @@ def function(inputs: Sequence[Variable], outputs: Variable | Sequence[Variable] 
     inplace rewrite writes an update into its shared variable's storage only in the last node to run, when
     nothing runs after it that could fail.
     """
+    if isinstance(inputs, Variable):
+        raise SymgraphTypeError(f"function() takes a list of input variables, got the variable {inputs!r} itself: "
+                                "write function([x], ...)")  # fmt: skip
     inputs = list(inputs)
     for i, var in enumerate(inputs):
         if not isinstance(var, Variable) or isinstance(var, Constant):
@@ -401,7 +416,7 @@ def function(inputs: Sequence[Variable], outputs: Variable | Sequence[Variable] 
             raise SymgraphValueError(f"function() input {i} ({var!r}) is given twice")
     single = outputs is not None and not isinstance(outputs, list | tuple)
     outputs = [] if outputs is None else [outputs] if single else list(outputs)
-    outputs = [as_variable(o) for o in outputs]
+    outputs = [_output(i, o) for i, o in enumerate(outputs)]
     givens = _check_givens(_pairs(givens, "givens"))
     updates = _check_updates(_pairs(updates, "updates"))
     updates += _check_updates(_default_updates(outputs, updates, givens))

@@ -73,6 +73,8 @@ class FunctionGraph:
         while stack:  # import the nodes of new's graph that are not here yet (not all its ancestors: fast)
             node = stack.pop()
             if node is not None and node not in self.apply_nodes:
+                if old.owner is not None:  # built by a rewrite: errors name the user's line of what it replaces
+                    node.created_at = old.owner.created_at
                 self._import_node(node)
                 stack += [v.owner for v in node.inputs if v not in blocked]
         self.clients.setdefault(new, [])

@@ -203,7 +203,9 @@ def clone_replace(outputs: Sequence[Variable], replace: dict[Variable, Variable]
         if not rebuild_all and all(a is b for a, b in zip(new_inputs, node.inputs)):
             new_outputs = node.outputs
         else:
-            new_outputs = node.clone_with_new_inputs(new_inputs).outputs
+            clone = node.clone_with_new_inputs(new_inputs)
+            clone.created_at = node.created_at  # errors name the user's line, not the line that cloned
+            new_outputs = clone.outputs
         for old, new in zip(node.outputs, new_outputs):
             memo.setdefault(id(old), new)
             if new is not old and new.name is None:

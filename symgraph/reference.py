@@ -10,13 +10,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from symgraph.errors import SymgraphError
+from symgraph.errors import PerformError, run_error
 from symgraph.fgraph import FunctionGraph
-from symgraph.graph import Constant
+from symgraph.graph import Apply, Constant, Variable
 
+__all__ = ["PerformError", "first_failure", "reference_thunk"]
 
-class PerformError(SymgraphError, RuntimeError):
-    """An op failed at run time; the message names the op, input shapes and where it was built."""
+Failure = tuple[Apply, list, Exception]
 
 
 class ReferenceThunk:
@@ -32,27 +32,37 @@ class ReferenceThunk:
     def __call__(self, values: list[np.ndarray]) -> list[np.ndarray]:
         storage = dict(self.constants)
         storage.update(zip(self.inputs, values))
-        for node in self.nodes:
-            args = [storage[v] for v in node.inputs]
-            try:
-                results = node.op.perform(node, args)
-            except SymgraphError:
-                raise
-            except Exception as err:
-                shapes = ", ".join(f"{np.shape(a)}:{np.asarray(a).dtype}" for a in args)
-                raise PerformError(
-                    f"{node.op} failed: {type(err).__name__}: {err}\n  input shapes: ({shapes})\n"
-                    f"  built at: {node.created_at}"
-                ) from err
-            for var, value in zip(node.outputs, results):
-                _check_result(node, var, value)
-                storage[var] = value
+        failure = _run(self.nodes, storage)
+        if failure is not None:
+            raise run_error(*failure) from failure[2]
         return [storage[v] for v in self.outputs]
 
 
 def reference_thunk(fgraph: FunctionGraph) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
     """A thunk that evaluates ``fgraph`` with NumPy."""
     return ReferenceThunk(fgraph)
+
+
+def first_failure(fgraph: FunctionGraph, values: list[np.ndarray]) -> Failure | None:
+    """Run ``fgraph`` on copies of ``values``: the first node that fails, with its arguments and the exception
+    (None when every node runs). Other backends use it to say where their own failure happened."""
+    storage = {v: v.data for v in fgraph.variables if isinstance(v, Constant)}
+    storage.update(zip(fgraph.inputs, (np.array(v, copy=True) for v in values)))
+    return _run(fgraph.toposort(), storage)
+
+
+def _run(nodes: list[Apply], storage: dict[Variable, np.ndarray]) -> Failure | None:
+    """Run ``nodes`` in order, writing their results into ``storage``; stop at the first that fails."""
+    for node in nodes:
+        args = [storage[v] for v in node.inputs]
+        try:
+            results = node.op.perform(node, args)
+        except Exception as err:  # noqa: BLE001 - any failure is reported with the node (run_error)
+            return node, args, err
+        for var, value in zip(node.outputs, results):
+            _check_result(node, var, value)
+            storage[var] = value
+    return None
 
 
 def _check_result(node, var, value) -> None:

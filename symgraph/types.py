@@ -108,6 +108,7 @@ class TensorType:
             arr = value  # the common case, checked cheaply (the static lengths below)
         elif isinstance(value, np.ndarray | np.generic):
             arr = np.asarray(value)
+            _refuse_non_numeric(arr.dtype, name, self)
             if arr.dtype != self.dtype:
                 if not (allow_downcast or np.can_cast(arr.dtype, self.dtype, "safe")):
                     raise CallError(
@@ -122,6 +123,7 @@ class TensorType:
                 raise CallError(f"{name}: cannot convert {type(value).__name__} to an array: {err}") from err
             if probe.dtype == object:
                 raise CallError(f"{name}: cannot convert {type(value).__name__} to an array of {self.dtype}")
+            _refuse_non_numeric(probe.dtype, name, self)
             lossy = probe.dtype.kind == "f" and self.dtype not in FLOAT_DTYPES
             if lossy and not allow_downcast:
                 raise CallError(f"{name}: float data given for a {self.dtype} input")
@@ -143,3 +145,13 @@ class TensorType:
         return f"Tensor[{self.dtype}]({dims})"
 
     __repr__ = __str__
+
+
+_NON_NUMERIC = {"c": "complex", "U": "string", "S": "bytes", "M": "datetime", "m": "timedelta", "V": "structured"}
+
+
+def _refuse_non_numeric(dtype: np.dtype, name: str, expected: TensorType) -> None:
+    """A CallError for complex numbers, strings, dates...: no tensor type holds them, whatever the cast rules."""
+    if dtype.kind in _NON_NUMERIC:
+        got = _NON_NUMERIC[dtype.kind]
+        raise CallError(f"{name}: expected {expected.dtype} data ({expected}), got {got} data ({dtype})")

@@ -19,8 +19,9 @@ from threadpoolctl import ThreadpoolController
 from backends.numba.cache import load_module, report_misses
 from backends.numba.codegen import generate
 from symgraph.config import config
-from symgraph.errors import CallError
+from symgraph.errors import CallError, SymgraphError, describe_values, error_class, run_error
 from symgraph.fgraph import FunctionGraph
+from symgraph.reference import first_failure
 
 
 def _keep_freed_memory() -> None:
@@ -63,10 +64,13 @@ def _limit_blas(threads: int) -> None:
 
 
 class NumbaThunk:
-    """Calls the compiled graph function; ``source`` is the generated graph module."""
+    """Calls the compiled graph function; ``source`` is the generated graph module, ``fgraph`` the graph it
+    runs (for error messages)."""
 
-    def __init__(self, module: ModuleType, constants: tuple[np.ndarray, ...], source: str, threads: int) -> None:
+    def __init__(self, module: ModuleType, constants: tuple[np.ndarray, ...], source: str, threads: int,
+                 fgraph: FunctionGraph) -> None:  # fmt: skip
         self.module = module
+        self.fgraph = fgraph
         self.fn = module.graph
         self.constants = constants
         self.source = source
@@ -79,18 +83,34 @@ class NumbaThunk:
             _limit_blas(self.threads)
         try:
             results = self.fn(*values, *self.constants)
-        except ValueError as err:
-            raise CallError(str(err)) from err
         except numba.core.errors.TypingError as err:  # only reachable with trust_input=True
             kinds = ", ".join(f"{type(v).__name__} {getattr(v, 'dtype', '')}{np.shape(v)}" for v in values)
             raise CallError(
                 f"the compiled graph cannot take these arguments ({kinds}); with trust_input=True, pass ndarrays "
                 "of exactly the inputs' dtypes and numbers of dimensions"
             ) from err
+        except Exception as err:  # noqa: BLE001 - every run-time failure is reported with its node
+            raise self._explained(values, err) from err
         if not self.checked_cache:
             self.checked_cache = True
             report_misses(self.module)
         return list(results)
+
+    def _explained(self, values: list[np.ndarray], err: Exception) -> SymgraphError:
+        """``err`` with the op, input shapes and build line of the node that failed, found by running the same
+        values node by node on the reference backend (only after a failure; it copies the inputs). When the
+        reference runs them without failing, the message gives the function's input shapes instead."""
+        failure = first_failure(self.fgraph, values)
+        if failure is None:
+            return error_class(err)(
+                f"{type(err).__name__}: {err}\n  function inputs: ({describe_values(values)})\n"
+                "  (the reference backend runs these inputs without error)"
+            )
+        node, args, reference = failure
+        message = str(err)
+        if str(reference) not in message:
+            message += f"\n  reference backend: {type(reference).__name__}: {reference}"
+        return run_error(node, args, err, message)
 
 
 def compile(fgraph: FunctionGraph) -> NumbaThunk:  # noqa: A001 - the backend protocol's name
@@ -100,4 +120,4 @@ def compile(fgraph: FunctionGraph) -> NumbaThunk:  # noqa: A001 - the backend pr
     for name, source in generated.kernels.items():
         load_module(name, source)
     module = load_module(generated.name, generated.source)
-    return NumbaThunk(module, generated.constants, generated.source, config.num_threads)
+    return NumbaThunk(module, generated.constants, generated.source, config.num_threads, fgraph)

@@ -10,10 +10,12 @@ source are part of the directory name, so an upgrade never loads stale code.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.util
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import warnings
@@ -50,14 +52,37 @@ def module_name(prefix: str, source: str) -> str:
     return f"{prefix}{hashlib.sha256(source.encode()).hexdigest()[:24]}"
 
 
+def cache_directory() -> Path:
+    """``<cache root>/numba-<versions key>``, created if needed; when it cannot be (the root is a file, not
+    writable...), a temporary directory for this process, with one warning naming SYMGRAPH_CACHE_DIR."""
+    return _usable(cache_root() / f"numba-{versions_key()}")
+
+
+@cache
+def _usable(directory: Path) -> Path:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=directory).close()
+        return directory
+    except OSError as err:
+        fallback = Path(tempfile.mkdtemp(prefix="symgraph-cache-"))
+        atexit.register(shutil.rmtree, fallback, ignore_errors=True)
+        warnings.warn(
+            f"symgraph cache: cannot write to {directory} ({type(err).__name__}: {err.strerror or err}); compiled "
+            f"code is cached in {fallback} for this process only. Set SYMGRAPH_CACHE_DIR to a writable directory "
+            "to keep it between processes",
+            stacklevel=2,
+        )
+        return fallback
+
+
 def load_module(name: str, source: str) -> ModuleType:
     """Import the generated module ``name`` with ``source``, writing its file first if needed."""
     if name in sys.modules:
         return sys.modules[name]
-    directory = cache_root() / f"numba-{versions_key()}"
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}.py"
-    reused = _ensure_file(path, source)
+    path = cache_directory() / f"{name}.py"
+    _ensure_file(path, source)
+    saved = _saved_signatures(path)  # read before numba looks at its index
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # before exec: numba's cache locator looks the module up by name
@@ -69,20 +94,36 @@ def load_module(name: str, source: str) -> ModuleType:
     for value in vars(module).values():
         if isinstance(value, numba.core.registry.CPUDispatcher):
             _recompile_unreadable_entries(value)
-    module.reused_from_cache = reused
+    module.saved_signatures = saved
     return module
 
 
 def report_misses(module: ModuleType) -> None:
-    """After a first call: if the module's file was already cached but numba compiled anyway, say so loudly."""
+    """After a first call: if numba compiled a signature of the graph function that an earlier run had compiled
+    and saved (recorded beside the module file once its call returned), say so loudly; then record the
+    signatures compiled now. A process that finds the file while another is still compiling it (several
+    processes starting at once, or one killed mid-compile) finds no record, so its compile is no false alarm."""
     dispatcher = module.graph
-    if module.reused_from_cache and dispatcher.stats.cache_misses:
+    missed = [sig for sig in dispatcher.stats.cache_misses if str(tuple(sig)) in module.saved_signatures]
+    if missed:
         log.warning(
-            "cache miss that should have hit: %s existed in %s but numba recompiled it for %s",
+            "cache miss that should have hit: %s was compiled and saved in %s before, but numba recompiled it for %s",
             module.__name__,
             dispatcher.stats.cache_path,
-            list(dispatcher.stats.cache_misses),
+            missed,
         )
+    compiled = {str(tuple(sig)) for sig in dispatcher.signatures}
+    if not compiled <= module.saved_signatures:
+        path = Path(module.__file__).with_suffix(".saved")
+        _write(path, "".join(f"{sig}\n" for sig in sorted(compiled | module.saved_signatures)), replace=True)
+
+
+def _saved_signatures(path: Path) -> set[str]:
+    """The graph function's signatures recorded as compiled and saved for the module file ``path``."""
+    try:
+        return set(path.with_suffix(".saved").read_text().splitlines())
+    except (OSError, UnicodeDecodeError):
+        return set()
 
 
 def _recompile_unreadable_entries(dispatcher: numba.core.registry.CPUDispatcher) -> None:
@@ -112,21 +153,21 @@ def _recompile_unreadable_entries(dispatcher: numba.core.registry.CPUDispatcher)
     cache_impl.load_overload = load_or_forget
 
 
-def _ensure_file(path: Path, source: str) -> bool:
-    """Make ``path`` hold ``source``; True when it already did (a cache hit is then expected)."""
+def _ensure_file(path: Path, source: str) -> None:
+    """Make ``path`` hold ``source``."""
     if path.exists():
         try:
             if path.read_text() == source:
                 log.debug("cache: reusing %s", path.name)
-                return True
+                return
         except (OSError, UnicodeDecodeError):
             pass
         warnings.warn(f"symgraph cache: {path} is corrupted; rewriting it (its code will be recompiled)", stacklevel=4)
+        path.with_suffix(".saved").unlink(missing_ok=True)
         _write(path, source, replace=True)
-        return False
+        return
     log.debug("cache: writing %s", path.name)
     _write(path, source, replace=False)
-    return False
 
 
 def _write(path: Path, source: str, replace: bool) -> None:
