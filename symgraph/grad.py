@@ -175,47 +175,59 @@ def _zeros_for(var: Variable) -> Variable:
     return zeros_like(var)
 
 
-def jacobian(expression: Variable, wrt: Variable | Sequence[Variable],
-             disconnected_inputs: str = "raise") -> Variable | list[Variable]:  # fmt: skip
-    """Jacobian of ``expression`` (any shape) with respect to ``wrt``: shape expression.shape + wrt.shape.
+JACOBIAN_UNROLL = 16  # static sizes up to this many elements get one gradient graph per element, larger ones a scan
 
-    Needs a static size for ``expression`` (one gradient graph per element).
+
+def jacobian(expression: Variable, wrt: Variable | Sequence[Variable],
+             consider_constant: Sequence[Variable] | None = None,
+             disconnected_inputs: str = "raise") -> Variable | list[Variable]:  # fmt: skip
+    """Jacobian of ``expression`` (any shape) with respect to ``wrt`` (a variable or a list): for each, shape
+    expression.shape + wrt.shape. ``consider_constant`` and ``disconnected_inputs`` as in ``grad``.
+
+    Row i is the gradient of the expression's element i: one graph per element where the expression has a static
+    size of at most ``JACOBIAN_UNROLL`` elements, else a scan over the elements (any size, symbolic too).
     """
-    from symgraph.ops.alloc import zeros
     from symgraph.ops.lengths import lengths_of
-    from symgraph.ops.shape import stack
 
     expression = as_variable(expression)
-    if any(d is None for d in expression.type.shape):
-        raise SymgraphValueError(
-            f"jacobian: {expression.type} has no static size; give it one with sg.specify_shape "
-            "(a loop-based jacobian for unknown sizes needs scan)"
-        )
     wrt_list, single = _as_list(wrt)
-    flat = expression.flatten() if expression.ndim else expression.reshape((1,))
-    rows = [grad(flat[i], wrt_list, disconnected_inputs=disconnected_inputs) for i in range(flat.type.shape[0])]
+    if expression.ndim == 0:
+        results = grad(expression, wrt_list, consider_constant, disconnected_inputs)
+        return results[0] if single else results
+    flat = expression.flatten()
+    rows = _jacobian_rows(flat, wrt_list, consider_constant, disconnected_inputs)
     results = []
-    for j, var in enumerate(wrt_list):
-        shape = tuple(expression.type.shape) + tuple(lengths_of(var))
-        if rows:
-            results.append(stack([row[j] for row in rows]).reshape(shape, ndim=len(shape)))
-        else:
-            results.append(zeros(shape, dtype=var.dtype))
+    for stacked, var in zip(rows, wrt_list):
+        shape = [*lengths_of(expression), *lengths_of(var)]
+        results.append(stacked.reshape(shape, ndim=len(shape)))
     return results[0] if single else results
 
 
-def hessian(cost: Variable, wrt: Variable | Sequence[Variable], disconnected_inputs: str = "raise") -> Any:
-    """Hessian of the scalar ``cost`` with respect to each of ``wrt`` (which need static sizes)."""
+def _jacobian_rows(flat: Variable, wrt: list[Variable], consider_constant: Sequence[Variable] | None,
+                   disconnected_inputs: str) -> list[Variable]:  # fmt: skip
+    """For each of ``wrt``, the gradients of the vector ``flat``'s elements stacked on a new first axis."""
+    from symgraph.ops.alloc import arange
+    from symgraph.ops.shape import shape_i, stack
+    from symgraph.scan import scan
+
+    def row(i: Any) -> list[Variable]:
+        return grad(flat[i], wrt, consider_constant, disconnected_inputs)
+
+    size = flat.type.shape[0]
+    if size is not None and 0 < size <= JACOBIAN_UNROLL:
+        rows = [row(i) for i in range(size)]
+        return [stack([r[j] for r in rows]) for j in range(len(wrt))]
+    stacked, _ = scan(row, sequences=arange(shape_i(flat, 0)), name="jacobian")
+    return stacked
+
+
+def hessian(cost: Variable, wrt: Variable | Sequence[Variable], consider_constant: Sequence[Variable] | None = None,
+            disconnected_inputs: str = "raise") -> Variable | list[Variable]:  # fmt: skip
+    """Hessian of the scalar ``cost`` with respect to each of ``wrt`` (any shapes): the jacobian of its gradient,
+    shape wrt.shape + wrt.shape. ``consider_constant`` and ``disconnected_inputs`` as in ``grad``."""
     wrt_list, single = _as_list(wrt)
-    grads = grad(cost, wrt_list, disconnected_inputs=disconnected_inputs)
-    results = []
-    for g, var in zip(grads, wrt_list):
-        if any(d is None for d in var.type.shape):
-            raise SymgraphValueError(
-                f"hessian: {var.type} has no static size; declare it (sg.tensor(shape=...), "
-                "sg.shared(..., shape=...)) or use hessian_vector_product"
-            )
-        results.append(jacobian(g, var, disconnected_inputs=disconnected_inputs))
+    grads = grad(cost, wrt_list, consider_constant, disconnected_inputs)
+    results = [jacobian(g, var, consider_constant, disconnected_inputs) for g, var in zip(grads, wrt_list)]
     return results[0] if single else results
 
 
