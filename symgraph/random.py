@@ -27,7 +27,14 @@ from symgraph.op import Caller
 from symgraph.ops.alloc import broadcast_to
 from symgraph.ops.elemwise import add, cast, lt, mod
 from symgraph.ops.lengths import as_length, int_scalar, shape_entries
-from symgraph.ops.random import RandomDraw, StableArgsort, check_parameters, random_fork
+from symgraph.ops.random import (
+    CheckParameters,
+    RandomDraw,
+    StableArgsort,
+    first_violation,
+    random_fork,
+    violation_message,
+)
 from symgraph.ops.reduce import sum as sum_
 from symgraph.ops.shape import expand_dims
 from symgraph.shared import SharedVariable
@@ -67,18 +74,16 @@ class RandomStream:
         """Normal draws of mean ``avg`` and standard deviation ``std`` (>= 0): ``avg + std * z`` (dtype default
         floatX)."""
         dtype = _float_dtype("normal", dtype)
-        avg, std = cast(avg, dtype), cast(std, dtype)
+        avg, (std,) = cast(avg, dtype), _check("normal", "scale", cast(std, dtype))
         dims, (avg, std) = _size("normal", size, [avg, std])
-        (std,) = check_parameters("normal", "scale", std)
         return _affine(avg, std, self._draw("normal", dtype, dims))
 
     def uniform(self, size: Any = None, low: Any = 0.0, high: Any = 1.0, dtype: object = None) -> Variable:
         """Uniform draws in [low, high): ``low + (high - low) * u`` (dtype default floatX); ``high - low`` must be
         finite and not negative, as in NumPy's ``Generator.uniform``."""
         dtype = _float_dtype("uniform", dtype)
-        low, high = cast(low, dtype), cast(high, dtype)
+        low, high = _check("uniform", "interval", cast(low, dtype), cast(high, dtype))
         dims, (low, high) = _size("uniform", size, [low, high])
-        low, high = check_parameters("uniform", "interval", low, high)
         return _affine(low, high if _is(low, 0) else high - low, self._draw("uniform", dtype, dims))
 
     def binomial(self, size: Any = None, n: int = 1, p: Any = 0.5, dtype: object = "int64") -> Variable:
@@ -95,12 +100,11 @@ class RandomStream:
         caller = Caller(name)
         if not isinstance(n, int | np.integer) or isinstance(n, bool):
             raise caller.type_error([], f"n must be a Python int, got {n!r}")
-        check_parameters(name, "count", constant(n))
+        _check(name, "count", constant(n))
         dtype = as_dtype(dtype)
         if dtype not in INT_DTYPES + FLOAT_DTYPES + (("bool",) if n == 1 else ()):
             raise caller.type_error([], f"dtype must be an integer or float dtype, got {dtype}")
-        dims, (p,) = _size(name, size, [cast(p, "float64")])
-        (p,) = check_parameters(name, "probability", p)
+        dims, (p,) = _size(name, size, _check(name, "probability", cast(p, "float64")))
         if n == 1:
             return cast(lt(self._draw("uniform", "float64", dims), p), dtype)
         trials = self._draw("uniform", "float64", [*dims, int(n)])
@@ -122,8 +126,8 @@ class RandomStream:
         if low.dtype not in INT_DTYPES or high.dtype not in INT_DTYPES:
             raise caller.type_error([low, high], f"low and high must be integers, got {low.dtype} and {high.dtype}")
         _check_bounds(caller, low, high, dtype)
-        dims, (low, high) = _size("integers", size, [cast(low, "int64"), cast(high, "int64")])
-        low, high = check_parameters("integers", "range", low, high)
+        low, high = _check("integers", "range", cast(low, "int64"), cast(high, "int64"))
+        dims, (low, high) = _size("integers", size, [low, high])
         span = cast(high - low, "uint64")  # wraps to the exact span
         offset = cast(mod(self._draw("bits", "uint64", dims), span), "int64")
         return cast(offset + low, dtype)
@@ -131,7 +135,7 @@ class RandomStream:
     def permutation(self, n: Any) -> Variable:
         """A random permutation of ``range(n)`` (``n`` an int or int scalar, >= 0), int64: the stable argsort of
         ``n`` 64-bit draws."""
-        (length,) = check_parameters("permutation", "count", int_scalar(Caller("permutation"), [n], n))
+        (length,) = _check("permutation", "count", int_scalar(Caller("permutation"), [n], n))
         return StableArgsort()(self._draw("bits", "uint64", [length]))
 
     def _draw(self, kind: str, dtype: str, dims: Sequence[Any]) -> Variable:
@@ -159,17 +163,36 @@ def _size(name: str, size: Any, params: list[Variable]) -> tuple[list, list[Vari
     """The draw's lengths and the parameters broadcast to them: ``size`` given (ints, int scalars or an int
     vector), or the broadcast shape of the parameters."""
     if size is None:
-        tensors = [p for p in params if p.ndim]
-        if len(tensors) < 2:
-            return list(symbolic_shape(tensors[0])) if tensors else [], params
-        lengths = list(symbolic_shape(add(*tensors)))
-    else:
-        lengths = shape_entries(Caller(name), size)
-        _check_lengths(name, lengths)
-        for p in params:
-            if p.ndim > len(lengths):
-                raise Caller(name).value_error([p, *lengths], f"a parameter of type {p.type} has more axes than size")
+        return _common_shape(params), params
+    lengths = shape_entries(Caller(name), size)
+    _check_lengths(name, lengths)
+    for p in params:
+        if p.ndim > len(lengths):
+            raise Caller(name).value_error([p, *lengths], f"a parameter of type {p.type} has more axes than size")
     return lengths, [broadcast_to(p, lengths) if p.ndim else p for p in params]
+
+
+def _common_shape(params: list[Variable]) -> list:
+    """The lengths of the parameters' broadcast shape."""
+    tensors = [p for p in params if p.ndim]
+    if not tensors:
+        return []
+    return list(symbolic_shape(tensors[0] if len(tensors) == 1 else add(*tensors)))
+
+
+def _check(name: str, rule: str, *params: Variable) -> list[Variable]:
+    """``params`` checked against ``PARAMETER_RULES[rule]``: now where they are all constants (a build error), else
+    at run time (``CheckParameters``, on the parameters broadcast together)."""
+    params = list(params)
+    if all(isinstance(p, Constant) for p in params):
+        bad = first_violation(rule, [p.data for p in params])
+        if bad is not None:
+            raise Caller(name).value_error(params, violation_message(rule, bad))
+        return params
+    if sum(p.ndim > 0 for p in params) > 1:
+        lengths = _common_shape(params)
+        params = [broadcast_to(p, lengths) if p.ndim else p for p in params]
+    return CheckParameters(name, rule).make_node(*params).outputs
 
 
 def _is(var: Variable, value: float) -> bool:

@@ -19,6 +19,10 @@ BUILD = {
     "p above 1": (lambda r: r.bernoulli(1.5), r"bernoulli: p must lie in \[0, 1\], got p=1.5"),
     "p NaN": (lambda r: r.binomial(n=3, p=np.nan), r"binomial: p must lie in \[0, 1\], got p=nan"),
     "p vector": (lambda r: r.bernoulli([0.5, -0.25]), r"bernoulli: p must lie in \[0, 1\], got p=-0.25"),
+    "p vector, sized": (
+        lambda r: r.bernoulli([0.5, 2.0], size=(3, 2)),
+        r"bernoulli: p must lie in \[0, 1\], got p=2.0",
+    ),
     "n negative": (lambda r: r.binomial(n=-2), r"binomial: n must not be negative, got n=-2"),
     "std negative": (lambda r: r.normal((2,), std=-0.5), r"normal: std must not be negative, got std=-0.5"),
     "uniform reversed": (
@@ -64,6 +68,11 @@ RUN = {
         lambda: [sg.vector("lo"), sg.vector("hi")], lambda r, lo, hi: r.uniform(low=lo, high=hi),
         [[1.0, 2.0], [1.0, 2.5]], [[1.0, 3.0], [2.0, 2.5]],
         r"uniform: high - low must be finite and not negative, got low=3.0, high=2.5",
+    ),
+    "uniform vector and column": (
+        lambda: [sg.vector("lo"), sg.matrix("hi")], lambda r, lo, hi: r.uniform(low=lo, high=hi),
+        [[0.0, 1.0], [[2.0], [3.0]]], [[0.0, 2.5], [[2.0], [3.0]]],
+        r"uniform: high - low must be finite and not negative, got low=2.5, high=2.0",
     ),
     "uniform infinite span": (
         lambda: [sg.scalar("lo", "float32"), sg.matrix("hi", "float32")],

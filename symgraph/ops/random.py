@@ -25,13 +25,13 @@ import numpy as np
 
 from symgraph.errors import CallError
 from symgraph.graph import Apply, Constant, Variable, as_variable
-from symgraph.op import Caller, Op
+from symgraph.op import Op
 from symgraph.ops.lengths import as_length, int_scalar
 from symgraph.types import FLOAT_DTYPES, INT_DTYPES, TensorType
 
 __all__ = [
     "PARAMETER_RULES", "CheckParameters", "ParameterError", "RandomDraw", "RandomFork", "StableArgsort",
-    "check_parameters", "philox4x32", "random_fork",
+    "first_violation", "philox4x32", "random_fork", "violation_message",
 ]  # fmt: skip
 
 PHILOX_M = (np.uint64(0xD2511F53), np.uint64(0xCD9E8D57))  # round multipliers
@@ -262,7 +262,7 @@ class ParameterError(ValueError):
         return f"{self.args[0]}: {violation_message(self.args[1], self.args[2:])}"
 
 
-def _first_violation(rule: str, values: Sequence[np.ndarray]) -> list[Any] | None:
+def first_violation(rule: str, values: Sequence[np.ndarray]) -> list[Any] | None:
     """The parameters' values (broadcast) at the first place they break ``rule``; None where they never do."""
     with np.errstate(all="ignore"):
         held = np.asarray(PARAMETER_RULES[rule].holds(*values))
@@ -297,7 +297,7 @@ class CheckParameters(Op):
         return Apply(self, params, [p.type for p in params])
 
     def perform(self, node: Apply, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-        bad = _first_violation(self.rule, inputs)
+        bad = first_violation(self.rule, inputs)
         if bad is not None:
             raise CallError(f"{self.caller}: {violation_message(self.rule, bad)}")
         return list(inputs)
@@ -311,15 +311,3 @@ class CheckParameters(Op):
 
     def jvp(self, node: Apply, tangents: Sequence[Variable | None]) -> list[Variable | None]:
         return list(tangents)
-
-
-def check_parameters(caller: str, rule: str, *params: Variable) -> list[Variable]:
-    """``params`` checked against ``PARAMETER_RULES[rule]``: now where they are all constants (a build error),
-    else at run time (``CheckParameters``)."""
-    if all(isinstance(p, Constant) for p in params):
-        bad = _first_violation(rule, [p.data for p in params])
-        if bad is not None:
-            raise Caller(caller).value_error(params, violation_message(rule, bad))
-        return list(params)
-    checked = CheckParameters(caller, rule)(*params)
-    return checked if isinstance(checked, list) else [checked]
