@@ -36,6 +36,7 @@ from symgraph.graph import (
 )
 from symgraph.graph import as_variable as as_tensor_variable
 from symgraph.infer_shape import symbolic_shape
+from symgraph.jacobian import hessian, jacobian
 from symgraph.nnet import one_hot
 from symgraph.op import Op
 from symgraph.ops.alloc import *  # noqa: F403

@@ -16,20 +16,18 @@ from typing import Any
 
 from symgraph.errors import SymgraphTypeError, SymgraphValueError
 from symgraph.graph import Apply, Variable, as_variable, clone_replace, toposort
-from symgraph.ops.alloc import ones_like, zeros, zeros_like
+from symgraph.ops.alloc import ones_like, zeros_like
 from symgraph.ops.elemwise import add
-from symgraph.ops.join import stack
-from symgraph.ops.lengths import lengths_of
 from symgraph.stable_forms import stabilize_outputs
 
-__all__ = ["grad", "Lop", "Rop", "jacobian", "hessian", "hessian_vector_product", "DisconnectedInputError"]
+__all__ = ["grad", "Lop", "Rop", "hessian_vector_product", "DisconnectedInputError"]
 
 
 class DisconnectedInputError(SymgraphValueError):
     """The cost does not depend on a variable that the gradient was asked for."""
 
 
-def _as_list(value: Any) -> tuple[list, bool]:
+def as_list(value: Any) -> tuple[list, bool]:
     if isinstance(value, list | tuple):
         return list(value), False
     return [value], True
@@ -100,7 +98,7 @@ def grad(cost: Variable | None, wrt: Variable | Sequence[Variable], consider_con
     {variable: its gradient} to seed (``cost`` may then be None). ``disconnected_inputs``: what to do
     for a ``wrt`` the cost does not depend on: "raise", "warn" (zeros) or "ignore" (zeros).
     """
-    wrt_list, single = _as_list(wrt)
+    wrt_list, single = as_list(wrt)
     for i, var in enumerate(wrt_list):
         if not isinstance(var, Variable):
             raise SymgraphTypeError(f"grad: wrt[{i}] is not a symbolic variable: {var!r}")
@@ -142,8 +140,8 @@ def _stabilized(seeds: dict[Variable, Variable], keep: list[Variable]) -> dict[V
 def Lop(f: Variable | Sequence[Variable], wrt: Variable | Sequence[Variable], eval_points: Any,
         disconnected_inputs: str = "ignore") -> Variable | list[Variable]:  # fmt: skip
     """Left operator: ``v^T J`` for J the Jacobian of ``f`` with respect to ``wrt`` and v = eval_points."""
-    fs, _ = _as_list(f)
-    points, _ = _as_list(eval_points)
+    fs, _ = as_list(f)
+    points, _ = as_list(eval_points)
     if len(fs) != len(points):
         raise SymgraphValueError(f"Lop: {len(fs)} expressions but {len(points)} eval_points")
     return grad(None, wrt, known_grads=dict(zip(fs, points)), disconnected_inputs=disconnected_inputs)
@@ -154,9 +152,9 @@ def Rop(f: Variable | Sequence[Variable], wrt: Variable | Sequence[Variable], ev
 
     Computed as the gradient of the linear map u -> (u^T J) v, with respect to the dummy u.
     """
-    fs, single = _as_list(f)
-    wrt_list, _ = _as_list(wrt)
-    points, _ = _as_list(eval_points)
+    fs, single = as_list(f)
+    wrt_list, _ = as_list(wrt)
+    points, _ = as_list(eval_points)
     if len(wrt_list) != len(points):
         raise SymgraphValueError(f"Rop: {len(wrt_list)} wrt variables but {len(points)} eval_points")
     dummies = [Variable(v.type.clone(shape=tuple(None for _ in v.type.shape)), name="u") for v in fs]
@@ -172,50 +170,10 @@ def _zeros_for(var: Variable) -> Variable:
     return zeros_like(var)
 
 
-def jacobian(expression: Variable, wrt: Variable | Sequence[Variable],
-             disconnected_inputs: str = "raise") -> Variable | list[Variable]:  # fmt: skip
-    """Jacobian of ``expression`` (any shape) with respect to ``wrt``: shape expression.shape + wrt.shape.
-
-    Needs a static size for ``expression`` (one gradient graph per element).
-    """
-    expression = as_variable(expression)
-    if any(d is None for d in expression.type.shape):
-        raise SymgraphValueError(
-            f"jacobian: {expression.type} has no static size; give it one with sg.specify_shape "
-            "(a loop-based jacobian for unknown sizes needs scan)"
-        )
-    wrt_list, single = _as_list(wrt)
-    flat = expression.flatten() if expression.ndim else expression.reshape((1,))
-    rows = [grad(flat[i], wrt_list, disconnected_inputs=disconnected_inputs) for i in range(flat.type.shape[0])]
-    results = []
-    for j, var in enumerate(wrt_list):
-        shape = tuple(expression.type.shape) + tuple(lengths_of(var))
-        if rows:
-            results.append(stack([row[j] for row in rows]).reshape(shape, ndim=len(shape)))
-        else:
-            results.append(zeros(shape, dtype=var.dtype))
-    return results[0] if single else results
-
-
-def hessian(cost: Variable, wrt: Variable | Sequence[Variable], disconnected_inputs: str = "raise") -> Any:
-    """Hessian of the scalar ``cost`` with respect to each of ``wrt`` (which need static sizes)."""
-    wrt_list, single = _as_list(wrt)
-    grads = grad(cost, wrt_list, disconnected_inputs=disconnected_inputs)
-    results = []
-    for g, var in zip(grads, wrt_list):
-        if any(d is None for d in var.type.shape):
-            raise SymgraphValueError(
-                f"hessian: {var.type} has no static size; declare it (sg.tensor(shape=...), "
-                "sg.shared(..., shape=...)) or use hessian_vector_product"
-            )
-        results.append(jacobian(g, var, disconnected_inputs=disconnected_inputs))
-    return results[0] if single else results
-
-
 def hessian_vector_product(cost: Variable, wrt: Variable | Sequence[Variable], v: Any) -> Any:
     """``H v`` for H the Hessian of ``cost``, without forming H (the gradient of grad . v)."""
-    wrt_list, single = _as_list(wrt)
-    vs, _ = _as_list(v)
+    wrt_list, single = as_list(wrt)
+    vs, _ = as_list(v)
     if len(vs) != len(wrt_list):
         raise SymgraphValueError(f"hessian_vector_product: {len(wrt_list)} wrt variables but {len(vs)} vectors")
     grads = grad(cost, wrt_list)

@@ -7,7 +7,9 @@ draw id; location, scale, bounds and counts are ordinary graphs on top, so gradi
 the counter, so every call of a compiled function draws new numbers; ``rng.seed(s)`` starts the stream over.
 
 ``size``: ints and int scalars, an int vector, or None (the broadcast shape of the parameters); parameters are
-broadcast to ``size``.
+broadcast to ``size``. Parameters outside their domain (``p`` outside [0, 1], a negative ``std``, ``low >= high``
+for ``integers``...) are a build error where they are constants and a ``CallError`` at run time otherwise; a call
+that fails so changes no state.
 """
 
 from __future__ import annotations
@@ -23,9 +25,16 @@ from symgraph.graph import Constant, Variable, as_variable, constant
 from symgraph.infer_shape import symbolic_shape
 from symgraph.op import Caller
 from symgraph.ops.alloc import broadcast_to
-from symgraph.ops.elemwise import add, cast, gt, lt, mod, where
+from symgraph.ops.elemwise import add, cast, lt, mod
 from symgraph.ops.lengths import as_length, int_scalar, shape_entries
-from symgraph.ops.random import RandomDraw, StableArgsort, random_fork
+from symgraph.ops.random import (
+    CheckParameters,
+    RandomDraw,
+    StableArgsort,
+    first_violation,
+    random_fork,
+    violation_message,
+)
 from symgraph.ops.reduce import sum as sum_
 from symgraph.ops.shape import expand_dims
 from symgraph.shared import SharedVariable
@@ -62,45 +71,50 @@ class RandomStream:
 
     # -- draws ------------------------------------------------------------------------------
     def normal(self, size: Any = None, avg: Any = 0.0, std: Any = 1.0, dtype: object = None) -> Variable:
-        """Normal draws of mean ``avg`` and standard deviation ``std``: ``avg + std * z`` (dtype default floatX)."""
+        """Normal draws of mean ``avg`` and standard deviation ``std`` (>= 0): ``avg + std * z`` (dtype default
+        floatX)."""
         dtype = _float_dtype("normal", dtype)
-        avg, std = cast(avg, dtype), cast(std, dtype)
+        avg, (std,) = cast(avg, dtype), _check("normal", "scale", cast(std, dtype))
         dims, (avg, std) = _size("normal", size, [avg, std])
         return _affine(avg, std, self._draw("normal", dtype, dims))
 
     def uniform(self, size: Any = None, low: Any = 0.0, high: Any = 1.0, dtype: object = None) -> Variable:
-        """Uniform draws in [low, high): ``low + (high - low) * u`` (dtype default floatX)."""
+        """Uniform draws in [low, high): ``low + (high - low) * u`` (dtype default floatX); ``high - low`` must be
+        finite and not negative, as in NumPy's ``Generator.uniform``."""
         dtype = _float_dtype("uniform", dtype)
-        low, high = cast(low, dtype), cast(high, dtype)
+        low, high = _check("uniform", "interval", cast(low, dtype), cast(high, dtype))
         dims, (low, high) = _size("uniform", size, [low, high])
         return _affine(low, high if _is(low, 0) else high - low, self._draw("uniform", dtype, dims))
 
     def binomial(self, size: Any = None, n: int = 1, p: Any = 0.5, dtype: object = "int64") -> Variable:
-        """Counts of successes in ``n`` (a Python int >= 1) trials of probability ``p``, each trial a float64
-        uniform draw below ``p`` (so ``size * n`` draws). ``dtype``: an integer or float dtype (or bool for n = 1)."""
+        """Counts of successes in ``n`` (a Python int >= 0) trials of probability ``p`` (in [0, 1]), each trial a
+        float64 uniform draw below ``p`` (so ``size * n`` draws). ``dtype``: an integer or float dtype (or bool for
+        n = 1)."""
+        return self._binomial("binomial", size, n, p, dtype)
+
+    def bernoulli(self, p: Any, size: Any = None, dtype: object = "int64") -> Variable:
+        """1 (True) with probability ``p`` (in [0, 1]), else 0."""
+        return self._binomial("bernoulli", size, 1, p, dtype)
+
+    def _binomial(self, name: str, size: Any, n: int, p: Any, dtype: object) -> Variable:
+        caller = Caller(name)
         if not isinstance(n, int | np.integer) or isinstance(n, bool):
-            raise Caller("binomial").type_error([], f"n must be a Python int, got {n!r}")
-        if n < 1:
-            raise Caller("binomial").value_error([], f"n must be >= 1, got {n}")
+            raise caller.type_error([], f"n must be a Python int, got {n!r}")
+        _check(name, "count", constant(n))
         dtype = as_dtype(dtype)
         if dtype not in INT_DTYPES + FLOAT_DTYPES + (("bool",) if n == 1 else ()):
-            raise Caller("binomial").type_error([], f"dtype must be an integer or float dtype, got {dtype}")
-        p = _probability("binomial", p)
-        dims, (p,) = _size("binomial", size, [p])
+            raise caller.type_error([], f"dtype must be an integer or float dtype, got {dtype}")
+        dims, (p,) = _size(name, size, _check(name, "probability", cast(p, "float64")))
         if n == 1:
             return cast(lt(self._draw("uniform", "float64", dims), p), dtype)
         trials = self._draw("uniform", "float64", [*dims, int(n)])
         return cast(sum_(lt(trials, expand_dims(p, -1)), axis=-1), dtype)
 
-    def bernoulli(self, p: Any, size: Any = None, dtype: object = "int64") -> Variable:
-        """1 (True) with probability ``p``, else 0."""
-        return self.binomial(size, 1, p, dtype)
-
     def integers(self, low: Any, high: Any = None, size: Any = None, dtype: object = "int64") -> Variable:
         """Integers in [low, high) (NumPy's ``Generator.integers``; one bound: [0, low)) of an integer dtype.
 
-        ``low + bits % (high - low)`` on 64-bit draws (the modulo bias is below (high - low) / 2**64). Where
-        symbolic bounds have ``high <= low`` at run time, the draw is ``low``.
+        ``low + bits % (high - low)`` on 64-bit draws (the modulo bias is below (high - low) / 2**64); ``low < high``
+        everywhere.
         """
         caller = Caller("integers")
         if high is None:
@@ -112,16 +126,16 @@ class RandomStream:
         if low.dtype not in INT_DTYPES or high.dtype not in INT_DTYPES:
             raise caller.type_error([low, high], f"low and high must be integers, got {low.dtype} and {high.dtype}")
         _check_bounds(caller, low, high, dtype)
-        dims, (low, high) = _size("integers", size, [cast(low, "int64"), cast(high, "int64")])
-        span = where(gt(high, low), cast(high - low, "uint64"), np.uint64(1))  # wraps to the exact span
+        low, high = _check("integers", "range", cast(low, "int64"), cast(high, "int64"))
+        dims, (low, high) = _size("integers", size, [low, high])
+        span = cast(high - low, "uint64")  # wraps to the exact span
         offset = cast(mod(self._draw("bits", "uint64", dims), span), "int64")
         return cast(offset + low, dtype)
 
     def permutation(self, n: Any) -> Variable:
-        """A random permutation of ``range(n)`` (``n`` an int or int scalar), int64: the stable argsort of ``n``
-        64-bit draws."""
-        length = int_scalar(Caller("permutation"), [n], n)
-        _check_lengths("permutation", [length])
+        """A random permutation of ``range(n)`` (``n`` an int or int scalar, >= 0), int64: the stable argsort of
+        ``n`` 64-bit draws."""
+        (length,) = _check("permutation", "count", int_scalar(Caller("permutation"), [n], n))
         return StableArgsort()(self._draw("bits", "uint64", [length]))
 
     def _draw(self, kind: str, dtype: str, dims: Sequence[Any]) -> Variable:
@@ -149,16 +163,36 @@ def _size(name: str, size: Any, params: list[Variable]) -> tuple[list, list[Vari
     """The draw's lengths and the parameters broadcast to them: ``size`` given (ints, int scalars or an int
     vector), or the broadcast shape of the parameters."""
     if size is None:
-        tensors = [p for p in params if p.ndim]
-        if not tensors:
-            return [], params
-        return list(symbolic_shape(tensors[0] if len(tensors) == 1 else add(*tensors))), params
+        return _common_shape(params), params
     lengths = shape_entries(Caller(name), size)
     _check_lengths(name, lengths)
     for p in params:
         if p.ndim > len(lengths):
             raise Caller(name).value_error([p, *lengths], f"a parameter of type {p.type} has more axes than size")
     return lengths, [broadcast_to(p, lengths) if p.ndim else p for p in params]
+
+
+def _common_shape(params: list[Variable]) -> list:
+    """The lengths of the parameters' broadcast shape."""
+    tensors = [p for p in params if p.ndim]
+    if not tensors:
+        return []
+    return list(symbolic_shape(tensors[0] if len(tensors) == 1 else add(*tensors)))
+
+
+def _check(name: str, rule: str, *params: Variable) -> list[Variable]:
+    """``params`` checked against ``PARAMETER_RULES[rule]``: now where they are all constants (a build error), else
+    at run time (``CheckParameters``, on the parameters broadcast together)."""
+    params = list(params)
+    if all(isinstance(p, Constant) for p in params):
+        bad = first_violation(rule, [p.data for p in params])
+        if bad is not None:
+            raise Caller(name).value_error(params, violation_message(rule, bad))
+        return params
+    if sum(p.ndim > 0 for p in params) > 1:
+        lengths = _common_shape(params)
+        params = [broadcast_to(p, lengths) if p.ndim else p for p in params]
+    return CheckParameters(name, rule).make_node(*params).outputs
 
 
 def _is(var: Variable, value: float) -> bool:
@@ -171,19 +205,10 @@ def _affine(shift: Variable, scale: Variable, x: Variable) -> Variable:
     return out if _is(shift, 0) else shift + out
 
 
-def _probability(name: str, p: Any) -> Variable:
-    p = cast(p, "float64")
-    if isinstance(p, Constant) and not np.all((p.data >= 0) & (p.data <= 1)):
-        raise Caller(name).value_error([p], "p must lie in [0, 1]")
-    return p
-
-
 def _check_bounds(caller: Caller, low: Variable, high: Variable, dtype: str) -> None:
-    """Constant bounds: ``low < high`` everywhere, and the values fit ``dtype``."""
+    """Constant bounds fit ``dtype``."""
     info = np.iinfo(dtype)
     if isinstance(low, Constant) and np.any(low.data < info.min):
         raise caller.value_error([low, high], f"low is out of range for {dtype}")
     if isinstance(high, Constant) and np.any(high.data.astype(object) - 1 > info.max):
         raise caller.value_error([low, high], f"high is out of range for {dtype}")
-    if isinstance(low, Constant) and isinstance(high, Constant) and np.any(high.data <= low.data):
-        raise caller.value_error([low, high], "high must be greater than low")

@@ -1,5 +1,5 @@
 """Counter-based random draws: the Philox4x32-10 generator, the primitive draw op, the state fork that loops use,
-and the stable argsort that permutations are built from.
+the stable argsort that permutations are built from, and the run-time check of a distribution's parameters.
 
 A random state is a uint64 vector ``[key, counter]``. A draw's values are Philox blocks of the counter words
 ``(block index, draw id, lo32(counter), hi32(counter))`` under the key words ``(lo32(key), hi32(key))``: they
@@ -17,18 +17,22 @@ are exact, so every backend gives the same bits:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from symgraph.errors import CallError
 from symgraph.graph import Apply, Constant, Variable, as_variable
 from symgraph.op import Op
 from symgraph.ops.lengths import as_length, int_scalar
 from symgraph.types import FLOAT_DTYPES, INT_DTYPES, TensorType
 
-__all__ = ["RandomDraw", "RandomFork", "StableArgsort", "philox4x32", "random_fork"]
+__all__ = [
+    "PARAMETER_RULES", "CheckParameters", "ParameterError", "RandomDraw", "RandomFork", "StableArgsort",
+    "first_violation", "philox4x32", "random_fork", "violation_message",
+]  # fmt: skip
 
 PHILOX_M = (np.uint64(0xD2511F53), np.uint64(0xCD9E8D57))  # round multipliers
 PHILOX_W = (np.uint64(0x9E3779B9), np.uint64(0xBB67AE85))  # key increments (Weyl sequence)
@@ -201,3 +205,109 @@ def random_fork(state: Any, step: Any) -> Variable:
     its counter is the state's. Scan draws a loop body's numbers from the fork of the stream's state by the step
     index, so each step draws fresh numbers and nested loops compose."""
     return RandomFork()(state, step)
+
+
+# -- parameter checks -------------------------------------------------------------------------
+# Elementwise predicates, written for NumPy arrays and numba scalars alike (the numba rules jit these very functions).
+def in_unit_interval(p: Any) -> Any:
+    """``0 <= p <= 1`` (NaN fails)."""
+    return (p >= 0) & (p <= 1)
+
+
+def not_negative(x: Any) -> Any:
+    """``x >= 0``; NaN passes, as NumPy's scales do."""
+    return (x >= 0) | (x != x)  # noqa: PLR0124 - NaN test that numba compiles too
+
+
+def finite_span(low: Any, high: Any) -> Any:
+    """``high - low`` finite and ``>= 0`` (NumPy's ``Generator.uniform``)."""
+    span = high - low
+    return np.isfinite(span) & (span >= 0)
+
+
+def increasing(low: Any, high: Any) -> Any:
+    """``low < high`` (a non-empty integer range)."""
+    return low < high
+
+
+@dataclass(frozen=True)
+class ParameterRule:
+    """What the parameters ``names`` of a distribution must satisfy, elementwise."""
+
+    names: tuple[str, ...]
+    requirement: str
+    holds: Callable[..., Any]
+
+
+PARAMETER_RULES = {
+    "probability": ParameterRule(("p",), "p must lie in [0, 1]", in_unit_interval),
+    "scale": ParameterRule(("std",), "std must not be negative", not_negative),
+    "count": ParameterRule(("n",), "n must not be negative", not_negative),
+    "interval": ParameterRule(("low", "high"), "high - low must be finite and not negative", finite_span),
+    "range": ParameterRule(("low", "high"), "low must be less than high", increasing),
+}
+
+
+def violation_message(rule: str, values: Sequence[Any]) -> str:
+    """``<requirement>, got <name>=<value>, ...``."""
+    names = PARAMETER_RULES[rule].names
+    return f"{PARAMETER_RULES[rule].requirement}, got {', '.join(f'{n}={v}' for n, v in zip(names, values))}"
+
+
+class ParameterError(ValueError):
+    """A parameter breaking its rule at run time, raised by the numba kernels with args ``(caller, rule, *values)``
+    (the call reports it as a ``CallError``)."""
+
+    def __str__(self) -> str:
+        return f"{self.args[0]}: {violation_message(self.args[1], self.args[2:])}"
+
+
+def first_violation(rule: str, values: Sequence[np.ndarray]) -> list[Any] | None:
+    """The parameters' values (broadcast) at the first place they break ``rule``; None where they never do."""
+    with np.errstate(all="ignore"):
+        held = np.asarray(PARAMETER_RULES[rule].holds(*values))
+    if held.all():
+        return None
+    where = np.unravel_index(np.argmin(held), held.shape)
+    return [np.broadcast_to(v, held.shape)[where].item() for v in values]
+
+
+@dataclass(frozen=True)
+class CheckParameters(Op):
+    """Its inputs unchanged, once they are checked against ``PARAMETER_RULES[rule]`` everywhere; the error names
+    ``caller`` (the distribution), the parameters and their first bad values.
+
+    Inputs: one per name of the rule, each a scalar or of one shape with the others (``symgraph.random``
+    broadcasts them).
+    """
+
+    caller: str
+    rule: str
+
+    @property
+    def view_map(self) -> dict[int, int]:  # every output is its input
+        return {i: i for i in range(len(PARAMETER_RULES[self.rule].names))}
+
+    def make_node(self, *params: Any) -> Apply:
+        params = [as_variable(p) for p in params]
+        if self.rule not in PARAMETER_RULES or len(params) != len(PARAMETER_RULES[self.rule].names):
+            raise self.type_error(params, f"expects the parameters of one of the rules {sorted(PARAMETER_RULES)}")
+        if len({p.ndim for p in params if p.ndim}) > 1:
+            raise self.type_error(params, "the parameters must be scalars or have one number of axes")
+        return Apply(self, params, [p.type for p in params])
+
+    def perform(self, node: Apply, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        bad = first_violation(self.rule, inputs)
+        if bad is not None:
+            raise CallError(f"{self.caller}: {violation_message(self.rule, bad)}")
+        return list(inputs)
+
+    def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
+        return [tuple(s) for s in input_shapes]
+
+    def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
+        """The output gradients unchanged."""
+        return list(output_grads)
+
+    def jvp(self, node: Apply, tangents: Sequence[Variable | None]) -> list[Variable | None]:
+        return list(tangents)

@@ -1,4 +1,4 @@
-"""Rules for the random ops: Philox4x32-10 draws, the loop fork of a state, the stable argsort.
+"""Rules for the random ops: Philox4x32-10 draws, the loop fork of a state, the stable argsort, parameter checks.
 
 The kernels call the jitted helpers below, one loop over Philox blocks per draw, with the layout and the exact
 conversions of ``symgraph.ops.random`` (so the values equal the reference's bit for bit; normals call the C
@@ -14,10 +14,11 @@ import numba
 import numpy as np
 
 from backends.numba.rules import Kernel, numba_rule
-from backends.numba.rules.reduce import Code
+from backends.numba.rules.reduce import Code, index
 from backends.numba.scalar import np_dtype
 from symgraph.graph import Apply
-from symgraph.ops.random import MAX_BLOCKS, RandomDraw, RandomFork, StableArgsort
+from symgraph.ops import random as random_ops
+from symgraph.ops.random import MAX_BLOCKS, PARAMETER_RULES, CheckParameters, RandomDraw, RandomFork, StableArgsort
 
 M0, M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
 W0, W1 = np.uint64(0x9E3779B9), np.uint64(0xBB67AE85)
@@ -117,6 +118,12 @@ def fork(state: np.ndarray, step: int) -> np.ndarray:
     return out
 
 
+# the parameter rules' predicates, compiled (kernels import them by the predicate's name)
+in_unit_interval = jit(random_ops.in_unit_interval)
+not_negative = jit(random_ops.not_negative)
+finite_span = jit(random_ops.finite_span)
+increasing = jit(random_ops.increasing)
+
 _FILL = {
     ("uniform", "float32"): "fill_uniform32", ("uniform", "float64"): "fill_uniform64", ("bits", "uint64"): "fill_bits",
     ("normal", "float32"): "fill_normal", ("normal", "float64"): "fill_normal",
@@ -150,3 +157,25 @@ def _fork(op: RandomFork, node: Apply) -> Kernel:
 @numba_rule.register(StableArgsort)
 def _argsort(op: StableArgsort, node: Apply) -> Kernel:
     return Code(1).kernel('np.argsort(a0, kind="mergesort").astype(np.int64)')
+
+
+@numba_rule.register(CheckParameters)
+def _check_parameters(op: CheckParameters, node: Apply) -> Kernel:
+    """One loop over the parameters (scalars, or arrays of one shape) that raises ``ParameterError`` with the first
+    values breaking the rule; the outputs are the inputs."""
+    params = node.inputs
+    ndim = max(p.ndim for p in params)
+    arrays = [i for i, p in enumerate(params) if p.ndim]
+    code = Code(len(params))
+    for i in arrays[1:]:
+        code.fail(f"a{i}.shape != a{arrays[0]}.shape", f"{op}: the parameters' shapes differ")
+    holds = code.helper(PARAMETER_RULES[op.rule].holds.__name__, __name__)
+    error = code.helper("ParameterError", "symgraph.ops.random")
+    if arrays:
+        code.lengths(f"a{arrays[0]}", ndim)
+    with code.loops(range(ndim)):
+        code(*(f"v{i} = a{i}[{index(range(p.ndim))}]" for i, p in enumerate(params)))
+        values = ", ".join(f"v{i}" for i in range(len(params)))
+        with code.block(f"if not {holds}({values}):"):
+            code(f"raise {error}({op.caller!r}, {op.rule!r}, {values})")
+    return code.kernel(*(f"a{i}" for i in range(len(params))))
