@@ -64,7 +64,8 @@ class FunctionGraph:
         return list(self.clients)
 
     def replace(self, old: Variable, new: Variable, reason: str = "") -> None:
-        """Make every client of ``old`` use ``new`` instead (types must agree)."""
+        """Make every client of ``old`` use ``new`` instead (types must agree). The nodes of ``new`` that are not in
+        the graph yet were built by a rewrite: they take the user's line that built ``old``."""
         if not old.type.is_super(new.type) and old.type != new.type:
             raise SymgraphTypeError(f"cannot replace {old!r} by {new!r} ({reason}): types differ")
         if old is new:
@@ -75,6 +76,8 @@ class FunctionGraph:
             node = stack.pop()
             if node is not None and node not in self.apply_nodes:
                 self._import_node(node)
+                if old.owner is not None:
+                    node.created_at = old.owner.created_at
                 stack += [v.owner for v in node.inputs if v not in blocked]
         self.clients.setdefault(new, [])
         for client, i in list(self.clients.get(old, [])):
