@@ -47,6 +47,7 @@ class Case:
     run: Callable[[str], Any]
     expect: Fails | Same
     build: Callable | None = None
+    setup: Callable[[str], Any] = lambda backend: None  # runs before the shared state is recorded
     xfail: dict[str, str] = field(default_factory=dict)  # backend ("*" for all) -> "<owner>: <what>"
 
 
@@ -64,6 +65,7 @@ def params(cases: list[Case]) -> list:
 
 def check(case: Case, backend: str) -> None:
     """Run ``case`` on ``backend`` and check its outcome, and that no shared variable changed on failure."""
+    case.setup(backend)
     before = {var: var.get_value() for var in _STATE}
     if isinstance(case.expect, Same):
         actual = case.run(backend)
@@ -127,12 +129,13 @@ def compiled(build: Callable[[], dict], backend: str) -> sg.Function:
 def call(name: str, build: Callable[[], dict], args: Callable[[], tuple], expect: Fails | Same,
          **xfail: str) -> Case:  # fmt: skip
     """A case calling the compiled ``build`` with ``args()``; a run error must name a line of ``build``."""
-    return Case(name, lambda backend: compiled(build, backend)(*args()), expect, build, _xfail(xfail))
+    run = lambda backend: compiled(build, backend)(*args())  # noqa: E731
+    return Case(name, run, expect, build, lambda backend: compiled(build, backend), _xfail(xfail))
 
 
 def make(name: str, run: Callable[[str], Any], expect: Fails | Same, **xfail: str) -> Case:
     """A case running ``run(backend)`` (building a graph, compiling it...); a build error must name its line."""
-    return Case(name, run, expect, None, _xfail(xfail))
+    return Case(name, run, expect, xfail=_xfail(xfail))
 
 
 def graph(name: str, expr: Callable[[], sg.Variable], expect: Fails | Same, **xfail: str) -> Case:
@@ -144,7 +147,7 @@ def graph(name: str, expr: Callable[[], sg.Variable], expect: Fails | Same, **xf
         roots = [v for v in sg.graph_inputs([out]) if not isinstance(v, sg.Constant | sg.SharedVariable)]
         return sg.function(roots, out, backend=backend)
 
-    return Case(name, run, expect, expr, _xfail(xfail))
+    return Case(name, run, expect, expr, xfail=_xfail(xfail))
 
 
 def _xfail(xfail: dict[str, str]) -> dict[str, str]:
