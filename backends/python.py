@@ -32,20 +32,24 @@ def compile(fgraph: FunctionGraph) -> Callable[[list[np.ndarray]], list[np.ndarr
             args = [storage[v] for v in node.inputs]
             try:
                 results = node.op.perform(node, args)
-            except SymgraphError:
-                raise
+            except SymgraphError as err:
+                if "built at:" in str(err):  # raised by a node of an inner graph, which named itself
+                    raise
+                raise type(err)(f"{err}\n{_where(node, args)}") from err
             except Exception as err:
-                shapes = ", ".join(f"{np.shape(a)}:{np.asarray(a).dtype}" for a in args)
-                raise PerformError(
-                    f"{node.op} failed: {type(err).__name__}: {err}\n  input shapes: ({shapes})\n"
-                    f"  built at: {node.created_at}"
-                ) from err
+                raise PerformError(f"{node.op} failed: {type(err).__name__}: {err}\n{_where(node, args)}") from err
             for var, value in zip(node.outputs, results):
                 _check_result(node, var, value)
                 storage[var] = value
         return [storage[v] for v in outputs]
 
     return thunk
+
+
+def _where(node, args: list) -> str:
+    """The input shapes of a failed node and the user's line that built it."""
+    shapes = ", ".join(f"{np.shape(a)}:{np.asarray(a).dtype}" for a in args)
+    return f"  input shapes: ({shapes})\n  built at: {node.created_at}"
 
 
 def _check_result(node, var, value) -> None:
