@@ -63,7 +63,8 @@ class FunctionGraph:
         return list(self.clients)
 
     def replace(self, old: Variable, new: Variable, reason: str = "") -> None:
-        """Make every client of ``old`` use ``new`` instead (types must agree)."""
+        """Make every client of ``old`` use ``new`` instead (types must agree). The nodes of ``new`` that are not in
+        the graph yet were built by a rewrite: they take the user's line that built ``old``."""
         if not old.type.is_super(new.type) and old.type != new.type:
             raise SymgraphTypeError(f"cannot replace {old!r} by {new!r} ({reason}): types differ")
         if old is new:
@@ -76,6 +77,8 @@ class FunctionGraph:
                 if old.owner is not None:  # built by a rewrite: errors name the user's line of what it replaces
                     node.created_at = old.owner.created_at
                 self._import_node(node)
+                if old.owner is not None:
+                    node.created_at = old.owner.created_at
                 stack += [v.owner for v in node.inputs if v not in blocked]
         self.clients.setdefault(new, [])
         for client, i in list(self.clients.get(old, [])):

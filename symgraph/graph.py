@@ -137,8 +137,10 @@ class Apply:
         self.created_at = user_line()
 
     def clone_with_new_inputs(self, inputs: Sequence[Variable]) -> Apply:
-        """The same op applied to other inputs (types re-inferred by ``make_node``)."""
-        return self.op.make_node(*inputs)
+        """The same op applied to other inputs (types re-inferred by ``make_node``), keeping the user's line."""
+        node = self.op.make_node(*inputs)
+        node.created_at = self.created_at
+        return node
 
     def __repr__(self) -> str:
         return f"{self.op}({', '.join(map(repr, self.inputs))})"

@@ -34,6 +34,14 @@ def _listify(value: Any) -> list:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
+def _taps(value: Any, what: str) -> list[int]:
+    """A list of integer taps; anything else (floats, bools, strings) is an error naming ``what``."""
+    taps = list(value) if isinstance(value, list | tuple) else [value]
+    if not all(isinstance(t, int | np.integer) and not isinstance(t, bool) for t in taps):
+        raise SymgraphTypeError(f"scan: {what} taps must be integers, got {value!r}")
+    return [int(t) for t in taps]
+
+
 def _sequence_specs(sequences: Any) -> list[tuple[Variable, list[int]]]:
     specs = []
     for i, seq in enumerate(_listify(sequences)):
@@ -41,7 +49,7 @@ def _sequence_specs(sequences: Any) -> list[tuple[Variable, list[int]]]:
             unknown = set(seq) - {"input", "taps"}
             if "input" not in seq or unknown:
                 raise SymgraphValueError(f"scan: sequence {i} must be a variable or dict(input=..., taps=[...])")
-            var, taps = as_variable(seq["input"]), [int(t) for t in seq.get("taps", [0])]
+            var, taps = as_variable(seq["input"]), _taps(seq.get("taps", [0]), f"sequence {i}")
         else:
             var, taps = as_variable(seq), [0]
         if var.ndim == 0:
@@ -66,7 +74,7 @@ def _output_specs(outputs_info: Any) -> list[tuple[Variable, list[int]] | None]:
             if info.get("initial") is None:
                 specs.append(None)
                 continue
-            initial, taps = as_variable(info["initial"]), [int(t) for t in info.get("taps", [-1])]
+            initial, taps = as_variable(info["initial"]), _taps(info.get("taps", [-1]), f"outputs_info[{i}]")
         else:
             initial, taps = as_variable(info), [-1]
         if not taps or any(t >= 0 for t in taps) or len(set(taps)) != len(taps):

@@ -108,7 +108,10 @@ class ARange(Op):
         return Apply(self, inputs, [TensorType(self.dtype, (length,))])
 
     def perform(self, node: Apply, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-        return [np.arange(*(v.item() for v in inputs), dtype=self.dtype)]
+        start, stop, step = (v.item() for v in inputs)
+        if step == 0:
+            raise ValueError("step must not be 0")
+        return [np.arange(start, stop, step, dtype=self.dtype)]
 
     def infer_shape(self, node: Apply, input_shapes: Sequence[tuple]) -> list[tuple]:
         if node.outputs[0].type.shape[0] is not None:

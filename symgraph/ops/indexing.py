@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from symgraph.errors import SymgraphTypeError, SymgraphValueError
+from symgraph.errors import SymgraphTypeError, SymgraphValueError, build_error
 from symgraph.graph import Apply, Constant, Variable, as_variable, constant
 from symgraph.op import Op
 from symgraph.ops.alloc import arange, zeros_like
@@ -377,11 +377,11 @@ def _index_input(x: Variable, item: Any) -> Variable:
     if isinstance(item, list | tuple) and arr.size == 0:
         arr = arr.astype("int64")  # NumPy reads an empty list as an empty integer index
     if arr.dtype.kind not in "biuf":
-        raise SymgraphTypeError(f"getitem: cannot index {x.type} with {type(item).__name__} {item!r}")
+        raise build_error(SymgraphTypeError, "getitem", [x], f"cannot index with {type(item).__name__} {item!r}")
     try:
         return constant(arr)
     except TypeError as err:
-        raise SymgraphTypeError(f"getitem: cannot index {x.type} with {item!r}: {err}") from err
+        raise build_error(SymgraphTypeError, "getitem", [x], f"cannot index with {item!r}: {err}") from err
 
 
 def getitem(x: Any, index: Any) -> Variable:
@@ -408,14 +408,15 @@ def getitem(x: Any, index: Any) -> Variable:
 def _write(x_indexed: Any, y: Any, set_instead_of_inc: bool, name: str) -> Variable:
     node = getattr(x_indexed, "owner", None)
     if node is None or not isinstance(node.op, _ReadOp):
-        raise SymgraphTypeError(
-            f"{name}: the first argument must be the result of indexing a tensor (e.g. x[1:3]), got {x_indexed!r}"
-        )
+        raise build_error(
+            SymgraphTypeError, name, None,
+            f"the first argument must be the result of indexing a tensor (e.g. x[1:3]), got {x_indexed!r}",
+        )  # fmt: skip
     x, *index = node.inputs
     y = as_variable(y)
     if y.dtype != x.dtype:
         if not np.can_cast(y.dtype, x.dtype, "same_kind"):
-            raise SymgraphTypeError(f"{name}: cannot cast y of type {y.type} to the dtype of x ({x.type})")
+            raise build_error(SymgraphTypeError, name, [x, y], f"cannot cast y to the dtype of x ({x.dtype})")
         y = cast(y, x.dtype)
     op = AdvancedIncSubtensor if node.op.advanced else IncSubtensor
     return op(node.op.idx_list, set_instead_of_inc)(x, y, *index)
@@ -436,9 +437,10 @@ def take(x: Any, indices: Any, axis: int | None = None) -> Variable:
     x = as_variable(x)
     indices = _index_input(x, indices)
     if not indices.type.is_integer:
-        raise SymgraphTypeError(f"take: indices must have an integer dtype, got {indices.dtype}")
+        message = f"indices must have an integer dtype, got {indices.dtype}"
+        raise build_error(SymgraphTypeError, "take", [x, indices], message)
     if axis is None:
         return getitem(x if x.ndim == 1 else x.flatten(), indices)
     if not -x.ndim <= axis < x.ndim:
-        raise SymgraphValueError(f"take: axis {axis} is out of range for {x.type}")
+        raise build_error(SymgraphValueError, "take", [x], f"axis {axis} is out of range for {x.ndim} dimensions")
     return getitem(x, (slice(None),) * (axis % x.ndim) + (indices,))
