@@ -10,6 +10,11 @@ import pytest
 
 import symgraph as sg
 
+#: marks a test that needs sympy, the optional extra ``symgraph[sympy]`` (the rewrites' symbolic proofs)
+requires_sympy = pytest.mark.skipif(
+    importlib.util.find_spec("sympy") is None, reason="needs sympy: pip install 'symgraph[sympy]'"
+)
+
 
 def rand(shape: Sequence[int], dtype: str = "float64", seed: int = 0, low: float = -2.0, high: float = 2.0):
     """Random data of a dtype: uniform floats, small ints, or booleans."""

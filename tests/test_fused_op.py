@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 import symgraph as sg
+from symgraph.ops import scalar
 from symgraph.ops.elemwise import Elemwise
 from symgraph.ops.fused import FusedElemwise, Output, Program, Step
 from symgraph.ops.reduce import Reduce
-from symgraph.ops.scalar import ScalarOp
 from tests.helpers import assert_op, assert_same, rand
 
 
@@ -81,7 +81,7 @@ def test_dtypes_and_casts(build, reference, dtypes):
 
 def test_int_floor_output_is_fresh_memory():
     a = sg.vector("a", "int32")
-    floor = Step(ScalarOp("floor"), (0,), "int32", "int32")  # NumPy terms: floor of ints returns its input array
+    floor = Step(scalar.floor, (0,), "int32", "int32")  # NumPy terms: floor of ints returns its input array
     op = FusedElemwise(Program(("int32",), (floor,), (Output(1, "int32"),)))
     va = np.arange(3, dtype="int32")
     [result] = op.perform(op.make_node(a), [va])
@@ -130,7 +130,7 @@ def test_reductions(kind, axes):
 
 def test_reduction_over_a_broadcast_axis_counts_every_element():
     x, b = sg.matrix("x"), sg.matrix("b", shape=(1, None))
-    program = Program(("float64", "float64"), (Step(ScalarOp("exp"), (1,), "float64", "float64"),),
+    program = Program(("float64", "float64"), (Step(scalar.exp, (1,), "float64", "float64"),),
                       (Output(2, "float64", "sum", (0,)), Output(2, "float64")))  # fmt: skip
     op = FusedElemwise(program)
     total, spread = op(x, b)
@@ -214,11 +214,11 @@ def test_infer_shape_with_static_lengths():
 @pytest.mark.parametrize(
     "change, message",
     [
-        (dict(steps=(Step(ScalarOp("exp"), (1,), "float64", "float64"),)), "only slots < 1"),
-        (dict(steps=(Step(ScalarOp("exp"), (0,), "float32", "float32"),)), "computes in float64"),
-        (dict(steps=(Step(ScalarOp("add"), (0,), "float64", "float64"),)), "1 arguments"),
+        (dict(steps=(Step(scalar.exp, (1,), "float64", "float64"),)), "only slots < 1"),
+        (dict(steps=(Step(scalar.exp, (0,), "float32", "float32"),)), "computes in float64"),
+        (dict(steps=(Step(scalar.add, (0,), "float64", "float64"),)), "1 arguments"),
         (dict(steps=(Step("exp", (0,), "float64", "float64"),)), "not a ScalarOp"),
-        (dict(steps=(Step(ScalarOp("invert"), (0,), "float64", "float64"),)), "invert"),
+        (dict(steps=(Step(scalar.invert, (0,), "float64", "float64"),)), "invert"),
         (dict(outputs=(Output(0, "float64"),)), "not a step's"),
         (dict(outputs=()), "one or more outputs"),
         (dict(outputs=(Output(1, "float64"), Output(1, "float64"))), "all different"),
@@ -232,7 +232,7 @@ def test_infer_shape_with_static_lengths():
 )
 def test_invalid_programs(change, message):
     """Each case changes one field of a valid program (exp of a float64 input)."""
-    base = dict(input_dtypes=("float64",), steps=(Step(ScalarOp("exp"), (0,), "float64", "float64"),),
+    base = dict(input_dtypes=("float64",), steps=(Step(scalar.exp, (0,), "float64", "float64"),),
                 outputs=(Output(1, "float64"),))  # fmt: skip
     with pytest.raises(sg.SymgraphValueError, match=message):
         Program(**{**base, **change})

@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 import scipy.special
 
+from backends.numba.scalar import vector_ops
 from backends.numba.vecmath import BEST, FUNCTIONS, enable_libmvec, vector_math
 from backends.numba.vecmath_poly import MAKERS, TRIG_LIMIT
-from symgraph.ops.scalar import SCALAR_SPECS
+from symgraph.ops import scalar
+from symgraph.ops.scalar import OPS
 
 DTYPES = ("float32", "float64")
 #: max error in ulps against a high-precision reference, by implementation
@@ -23,7 +25,7 @@ needs_libmvec = pytest.mark.skipif(not enable_libmvec(), reason="glibc's libmvec
 
 
 def _names(impl: str, dtype: str) -> tuple[str, ...]:
-    return tuple(name for name in FUNCTIONS if vector_math(name, dtype, impl) is not None)
+    return tuple(op.name for op in FUNCTIONS if vector_math(op, dtype, impl) is not None)
 
 
 @functools.cache
@@ -32,7 +34,7 @@ def _kernel(impl: str, dtype: str):
     names = _names(impl, dtype)
     lines = [f"        out[{k}, i] = f{k}(v)\n" for k in range(len(names))]
     source = "def kernel(x, out):\n    for i in range(x.shape[0]):\n        v = x[i]\n" + "".join(lines)
-    namespace = {f"f{k}": vector_math(name, dtype, impl) for k, name in enumerate(names)}
+    namespace = {f"f{k}": vector_math(OPS[name], dtype, impl) for k, name in enumerate(names)}
     exec(source, namespace)
     return names, numba.njit(error_model="numpy")(namespace["kernel"])
 
@@ -62,7 +64,7 @@ def _inputs(dtype: str) -> np.ndarray:
 def _numpy(name: str, x: np.ndarray) -> np.ndarray:
     """What the reference backend computes (the NumPy/scipy function of symgraph's scalar op)."""
     with np.errstate(all="ignore"):
-        return SCALAR_SPECS[name].impl(x)
+        return OPS[name].impl(x)
 
 
 def _exact(name: str, x: np.ndarray) -> np.ndarray:
@@ -74,7 +76,7 @@ def _exact(name: str, x: np.ndarray) -> np.ndarray:
             e = np.exp(-np.abs(xw))
             return np.where(xw >= 0, 1, e) / (1 + e)
         if name not in ("erf", "erfc"):
-            return SCALAR_SPECS[name].impl(xw)
+            return OPS[name].impl(xw)
         if x.dtype == np.float32:
             return getattr(scipy.special, name)(xw)
     fn = getattr(mpmath, name)
@@ -112,7 +114,7 @@ def _cases(impl: str) -> list:
 def test_accuracy_and_special_values(impl, dtype):
     names, x, out = _results(impl, dtype)
     if x.dtype == np.float64 and impl == "poly":
-        assert set(names) == set(MAKERS)
+        assert set(names) == {op.name for op in MAKERS}
     special = slice(x.size - _special_inputs(dtype).size, None)
     failures = []
     for name, y in zip(names, out):
@@ -168,7 +170,7 @@ def _kernel_asm(kernel) -> str:
 
 @functools.cache
 def _single_loop(name: str, impl: str):
-    fn = vector_math(name, "float32", impl)
+    fn = vector_math(OPS[name], "float32", impl)
 
     @numba.njit(error_model="numpy")
     def loop(x, out):
@@ -181,7 +183,7 @@ def _single_loop(name: str, impl: str):
 
 
 def _vectorize_cases() -> list:
-    cases = [pytest.param(name, "poly", id=f"poly-{name}") for name in MAKERS]
+    cases = [pytest.param(op.name, "poly", id=f"poly-{op.name}") for op in MAKERS]
     if enable_libmvec():
         cases += [pytest.param(name, "libmvec", id=f"libmvec-{name}") for name in _names("libmvec", "float32")]
     return cases
@@ -204,7 +206,9 @@ def test_float32_loop_vectorizes(name, impl):
 
 def test_callers_fast_math_flags_do_not_leak_in():
     """Reduction kernels use reassoc (and a caller may use more): results stay exactly the same."""
-    exp, log1p, sin, tanh = (vector_math(name, "float32", "poly") for name in ("exp", "log1p", "sin", "tanh"))
+    exp, log1p, sin, tanh = (
+        vector_math(op, "float32", "poly") for op in (scalar.exp, scalar.log1p, scalar.sin, scalar.tanh)
+    )
 
     def body(x, out):
         for i in range(x.shape[0]):
@@ -221,14 +225,16 @@ def test_callers_fast_math_flags_do_not_leak_in():
 
 
 def test_lookup():
-    assert set(FUNCTIONS) <= set(SCALAR_SPECS)  # symgraph's scalar op names
-    for (name, dtype), impl in BEST.items():
-        if vector_math(name, dtype, impl) is not None:
-            assert vector_math(name, dtype) is vector_math(name, dtype, impl)
-    assert vector_math("exp", np.float32) is vector_math("exp", "float32")
-    assert vector_math("exp", "int64") is None
-    assert vector_math("exp", "float16") is None
-    assert vector_math("add", "float32") is None
-    assert vector_math("sigmoid", "float64", "poly") is not None
+    """vecmath provides exactly the ops whose numba template calls it, by op, and picks its best implementation."""
+    assert set(FUNCTIONS) == vector_ops()
+    assert set(MAKERS) <= set(FUNCTIONS)
+    for (op, dtype), impl in BEST.items():
+        if vector_math(op, dtype, impl) is not None:
+            assert vector_math(op, dtype) is vector_math(op, dtype, impl)
+    assert vector_math(scalar.exp, np.float32) is vector_math(scalar.exp, "float32")
+    assert vector_math(scalar.exp, "int64") is None
+    assert vector_math(scalar.exp, "float16") is None
+    assert vector_math(scalar.add, "float32") is None
+    assert vector_math(scalar.sigmoid, "float64", "poly") is not None
     with pytest.raises(ValueError, match="unknown implementation"):
-        vector_math("exp", "float32", "svml")
+        vector_math(scalar.exp, "float32", "svml")

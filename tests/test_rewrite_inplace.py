@@ -10,8 +10,8 @@ import symgraph as sg
 from symgraph.fgraph import FunctionGraph
 from symgraph.graph import Apply, constant
 from symgraph.op import Op
+from symgraph.ops import scalar
 from symgraph.ops.elemwise import Elemwise
-from symgraph.ops.scalar import ScalarOp
 from symgraph.rewrite.basic import merge
 from symgraph.rewrite.destroy_check import check_destroy_contract
 from tests.helpers import assert_same, check_rewrite, op_names, rand
@@ -20,7 +20,7 @@ NO_FUSION = ["fast_run", "-fusion"]  # Elemwise nodes stay visible
 
 
 def inplace_add(*inputs, at=0):
-    return Elemwise(ScalarOp("add"), inplace=at)(*inputs)
+    return Elemwise(scalar.add, inplace=at)(*inputs)
 
 
 def destroyed(f) -> list:
@@ -49,8 +49,8 @@ def compiled(inputs, outputs, updates=None, rewrites="fast_run"):
 
 # -- the Elemwise side of the protocol ---------------------------------------------------------------------------
 def test_elemwise_inplace_variant_writes_into_its_input():
-    op = Elemwise(ScalarOp("sub"))
-    assert op.destroy_map == {} and op == Elemwise(ScalarOp("sub"), None) and str(op) == "Elemwise{sub}"
+    op = Elemwise(scalar.sub)
+    assert op.destroy_map == {} and op == Elemwise(scalar.sub, None) and str(op) == "Elemwise{sub}"
     variant = op.inplace_variant(0, 1)
     assert variant.destroy_map == {0: 1} and str(variant) == "Elemwise{sub,inplace1}" and variant != op
     assert variant.inplace_variant(0, 0) is None and op.inplace_variant(1, 0) is None
@@ -499,7 +499,7 @@ def test_checker_rejects_a_view_read_after_the_write_and_two_writers():
         check_destroy_contract(fg)
     with pytest.raises(sg.SymgraphError, match=r"reads .* after .* overwrote it"):
         check_destroy_contract(fg, [e.owner, t.owner, written.owner, product.owner])
-    other = Elemwise(ScalarOp("mul"), inplace=0)(e, 2.0)
+    other = Elemwise(scalar.mul, inplace=0)(e, 2.0)
     fg = FunctionGraph([x], [written, other], clone=False)
     with pytest.raises(sg.SymgraphError):
         check_destroy_contract(fg)
@@ -531,7 +531,7 @@ def test_checker_rejects_two_outputs_written_into_one_memory():
 def test_merge_does_not_merge_overwritten_values():
     x = sg.vector("x")
     e1, e2 = sg.exp(x), sg.exp(x)
-    fg = FunctionGraph([x], [inplace_add(e1, 1.0), Elemwise(ScalarOp("mul"), inplace=0)(e2, 2.0)], clone=False)
+    fg = FunctionGraph([x], [inplace_add(e1, 1.0), Elemwise(scalar.mul, inplace=0)(e2, 2.0)], clone=False)
     assert merge(fg) == 0
     check_destroy_contract(fg)
     plain = FunctionGraph([x], [e1 + 1.0, e2 * 2.0])

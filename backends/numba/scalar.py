@@ -1,19 +1,26 @@
-"""numba source for each scalar op: ``scalar_source(op, args, comp, out)`` -> an expression.
+"""numba source for each scalar op: ``scalar_source(op, args, comp)`` -> an expression; one template per op.
 
 The arguments are names of scalars already converted to the op's computation dtype ``comp``; the caller
-converts the result to ``out``. Every template follows NumPy's semantics for that dtype (integer wrap-around,
-NaN propagation in maximum/minimum, floor division and remainder with the divisor's sign, half-to-even round).
+converts the result to the output dtype. Every template follows NumPy's semantics for that dtype: integer
+wrap-around (numba computes small integers in int64; the conversion to the output dtype wraps them), the edges
+of integer division (x // 0 and x % 0 are 0, MIN // -1 is MIN, x % -1 is 0: numba would trap or differ),
+integer powers by squaring (a negative exponent is NumPy's ValueError), NaN propagation in maximum/minimum,
+floor division and remainder with the divisor's sign, half-to-even round.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
-from backends.numba.vecmath import FUNCTIONS as VECTOR_FUNCTIONS
+from symgraph.ops import scalar as s
 from symgraph.ops.scalar import ScalarOp
+
+#: (op, argument names, computation dtype) -> a numba expression
+Template = Callable[[ScalarOp, list[str], str], str]
 
 
 def np_dtype(dtype: str) -> str:
@@ -26,100 +33,143 @@ def typed(value: object, dtype: str) -> str:
     return f"{np_dtype(dtype)}({value!r})"
 
 
-def _is_int(dtype: str) -> bool:
-    return np.dtype(dtype).kind in "biu"
+def _kind(dtype: str) -> str:
+    return np.dtype(dtype).kind
 
 
-def _call(fn: str) -> Callable[[list[str], str], str]:
-    return lambda a, comp: f"{fn}({', '.join(a)})"
+def _call(fn: str) -> Template:
+    return lambda op, a, comp: f"{fn}({', '.join(a)})"
 
 
-def _infix(symbol: str) -> Callable[[list[str], str], str]:
-    return lambda a, comp: "(" + f" {symbol} ".join(a) + ")"
+def _infix(symbol: str) -> Template:
+    return lambda op, a, comp: "(" + f" {symbol} ".join(a) + ")"
 
 
-def _bool_or_int(bool_form: Callable, int_form: Callable) -> Callable[[list[str], str], str]:
-    return lambda a, comp: bool_form(a, comp) if comp == "bool" else int_form(a, comp)
+def _bool_or_int(bool_form: Template, int_form: Template) -> Template:
+    return lambda op, a, comp: bool_form(op, a, comp) if comp == "bool" else int_form(op, a, comp)
 
 
-def _int_identity(fn: str) -> Callable[[list[str], str], str]:
-    return lambda a, comp: a[0] if _is_int(comp) else f"{fn}({a[0]})"
+def _int_identity(fn: str) -> Template:
+    return lambda op, a, comp: a[0] if _kind(comp) in "biu" else f"{fn}({a[0]})"
 
 
-def _float_only(fn: Callable[[list[str], str], str], int_value: str) -> Callable[[list[str], str], str]:
-    return lambda a, comp: int_value if _is_int(comp) else fn(a, comp)
+def _float_only(fn: Template, int_value: str) -> Template:
+    return lambda op, a, comp: int_value if _kind(comp) in "biu" else fn(op, a, comp)
 
 
-_TEMPLATES: dict[str, Callable[[list[str], str], str]] = {
-    "add": _bool_or_int(_infix("|"), _infix("+")),
-    "mul": _bool_or_int(_infix("&"), _infix("*")),
-    "sub": _infix("-"),
-    "true_div": _infix("/"),
-    "floor_div": _call("np.floor_divide"),
-    "mod": _call("np.remainder"),
-    "pow": _call("np.power"),
-    "maximum": _bool_or_int(_infix("|"), _call("np.maximum")),
-    "minimum": _bool_or_int(_infix("&"), _call("np.minimum")),
-    "arctan2": _call("np.arctan2"),
-    "neg": lambda a, comp: f"(-{a[0]})",
-    "abs": _bool_or_int(lambda a, c: a[0], _call("np.abs")),
-    "sign": _call("np.sign"),
-    "square": lambda a, comp: f"({a[0]} * {a[0]})",
-    "floor": _int_identity("np.floor"),
-    "ceil": _int_identity("np.ceil"),
-    "round": _int_identity("np.rint"),
-    "trunc": _int_identity("np.trunc"),
-    "reciprocal": lambda a, comp: f"({typed(1, comp)} / {a[0]})",
-    "relu": _bool_or_int(lambda a, c: a[0], lambda a, comp: f"np.maximum({a[0]}, {typed(0, comp)})"),
-    "eq": _infix("=="),
-    "neq": _infix("!="),
-    "lt": _infix("<"),
-    "le": _infix("<="),
-    "gt": _infix(">"),
-    "ge": _infix(">="),
-    "isnan": _float_only(_call("np.isnan"), "False"),
-    "isinf": _float_only(_call("np.isinf"), "False"),
-    "logical_and": lambda a, comp: f"(({a[0]} != 0) & ({a[1]} != 0))",
-    "logical_or": lambda a, comp: f"(({a[0]} != 0) | ({a[1]} != 0))",
-    "logical_xor": lambda a, comp: f"(({a[0]} != 0) ^ ({a[1]} != 0))",
-    "logical_not": lambda a, comp: f"({a[0]} == 0)",
-    "and_": _infix("&"),
-    "or_": _infix("|"),
-    "xor": _infix("^"),
-    "invert": _bool_or_int(lambda a, c: f"(not {a[0]})", lambda a, c: f"(~{a[0]})"),
-    "switch": lambda a, comp: f"({a[1]} if {a[0]} else {a[2]})",
-    "clip": lambda a, comp: f"np.minimum(np.maximum({a[0]}, {a[1]}), {a[2]})",
-    "cast": lambda a, comp: a[0],
-    "identity": lambda a, comp: a[0],
+def _integer_division(fn: str, at_minus_one: str) -> Template:
+    """``fn(a, b)`` with NumPy's integer edges: 0 for b == 0; for signed b == -1, ``at_minus_one`` (of a)."""
+
+    def template(op: ScalarOp, a: list[str], comp: str) -> str:
+        x, y = a
+        if _kind(comp) == "f":
+            return f"{fn}({x}, {y})"
+        zero = typed(0, comp)
+        if _kind(comp) == "i":
+            edge = at_minus_one.format(x=x, zero=zero)
+            return f"({zero} if {y} == {zero} else {edge} if {y} == {typed(-1, comp)} else {fn}({x}, {y}))"
+        return f"({zero} if {y} == {zero} else {fn}({x}, {y}))"
+
+    return template
+
+
+def _power(op: ScalarOp, a: list[str], comp: str) -> str:
+    if _kind(comp) in "iu":
+        return f"sg_int_power({a[0]}, {a[1]}, {typed(1, comp)})"
+    return f"np.power({a[0]}, {a[1]})"
+
+
+@dataclass(frozen=True)
+class _Vector:
+    """Float math through ``backends.numba.vecmath`` (SIMD-friendly): ``vm_<op>_<dtype>(x)``, which
+    ``vector_globals`` binds, falling back to ``fallback`` (None: vecmath always has one)."""
+
+    fallback: str | None
+
+    def __call__(self, op: ScalarOp, a: list[str], comp: str) -> str:
+        return f"vm_{op.name}_{comp}({a[0]})"
+
+
+# fmt: off
+_TEMPLATES: dict[ScalarOp, Template] = {
+    s.add: _bool_or_int(_infix("|"), _infix("+")),
+    s.mul: _bool_or_int(_infix("&"), _infix("*")),
+    s.sub: _infix("-"),
+    s.true_div: _infix("/"),
+    s.floor_div: _integer_division("np.floor_divide", "(-{x})"),  # MIN // -1 wraps to MIN
+    s.mod: _integer_division("np.remainder", "{zero}"),
+    s.pow: _power,
+    s.maximum: _bool_or_int(_infix("|"), _call("np.maximum")),
+    s.minimum: _bool_or_int(_infix("&"), _call("np.minimum")),
+    s.arctan2: _call("np.arctan2"),
+    s.neg: lambda op, a, comp: f"(-{a[0]})",
+    s.abs: _bool_or_int(lambda op, a, comp: a[0], _call("np.abs")),
+    s.sign: _call("np.sign"),
+    s.square: lambda op, a, comp: f"({a[0]} * {a[0]})",
+    s.floor: _int_identity("np.floor"),
+    s.ceil: _int_identity("np.ceil"),
+    s.round: _int_identity("np.rint"),
+    s.trunc: _int_identity("np.trunc"),
+    s.reciprocal: lambda op, a, comp: f"({typed(1, comp)} / {a[0]})",
+    s.relu: _bool_or_int(lambda op, a, comp: a[0], lambda op, a, comp: f"np.maximum({a[0]}, {typed(0, comp)})"),
+    s.sqrt: _call("np.sqrt"),
+    s.exp: _Vector("np.exp"), s.exp2: _Vector("np.exp2"), s.expm1: _Vector("np.expm1"),
+    s.log: _Vector("np.log"), s.log2: _Vector("np.log2"), s.log10: _Vector("np.log10"), s.log1p: _Vector("np.log1p"),
+    s.sin: _Vector("np.sin"), s.cos: _Vector("np.cos"), s.tan: _Vector("np.tan"),
+    s.arcsin: _Vector("np.arcsin"), s.arccos: _Vector("np.arccos"), s.arctan: _Vector("np.arctan"),
+    s.sinh: _Vector("np.sinh"), s.cosh: _Vector("np.cosh"), s.tanh: _Vector("np.tanh"),
+    s.arcsinh: _Vector("np.arcsinh"), s.arccosh: _Vector("np.arccosh"), s.arctanh: _Vector("np.arctanh"),
+    s.erf: _Vector("math.erf"), s.erfc: _Vector("math.erfc"), s.sigmoid: _Vector(None), s.softplus: _Vector(None),
+    s.eq: _infix("=="),
+    s.neq: _infix("!="),
+    s.lt: _infix("<"),
+    s.le: _infix("<="),
+    s.gt: _infix(">"),
+    s.ge: _infix(">="),
+    s.isnan: _float_only(_call("np.isnan"), "False"),
+    s.isinf: _float_only(_call("np.isinf"), "False"),
+    s.logical_and: lambda op, a, comp: f"(({a[0]} != 0) & ({a[1]} != 0))",
+    s.logical_or: lambda op, a, comp: f"(({a[0]} != 0) | ({a[1]} != 0))",
+    s.logical_xor: lambda op, a, comp: f"(({a[0]} != 0) ^ ({a[1]} != 0))",
+    s.logical_not: lambda op, a, comp: f"({a[0]} == 0)",
+    s.and_: _infix("&"),
+    s.or_: _infix("|"),
+    s.xor: _infix("^"),
+    s.invert: _bool_or_int(lambda op, a, comp: f"(not {a[0]})", lambda op, a, comp: f"(~{a[0]})"),
+    s.switch: lambda op, a, comp: f"({a[1]} if {a[0]} else {a[2]})",
+    s.clip: lambda op, a, comp: f"np.minimum(np.maximum({a[0]}, {a[1]}), {a[2]})",
+    s.cast: lambda op, a, comp: a[0],
+    s.identity: lambda op, a, comp: a[0],
 }
-_TEMPLATES["sqrt"] = _call("np.sqrt")
-# Float math (the op's dtype rule makes ``comp`` float32 or float64) goes through ``backends.numba.vecmath``,
-# SIMD-friendly; ``vector_globals`` binds each name, falling back to numba's own function.
-for _name in VECTOR_FUNCTIONS:
-    _TEMPLATES[_name] = lambda a, comp, name=_name: f"vm_{name}_{comp}({a[0]})"
-_FALLBACK = {"erf": "math.erf", "erfc": "math.erfc", "sigmoid": None, "softplus": None}  # None: always available
-VECTOR_CALL = re.compile(r"\bvm_([a-z0-9]+)_(float32|float64)\(")
+# fmt: on
+_HELPER_CALL = re.compile(r"\b(?:vm_([a-z0-9_]+?)_(float32|float64)|(sg_int_power))\(")
 
 
 def vector_globals(source: str) -> list[str]:
-    """Module-level lines defining the ``vm_<name>_<dtype>`` functions that ``source`` calls."""
-    used = sorted(set(VECTOR_CALL.findall(source)))
-    if not used:
-        return []
-    lines = ["from backends.numba.vecmath import vector_math"]
-    for name, dtype in used:
-        fallback = _FALLBACK.get(name, f"np.{name}")
-        lines.append(f"vm_{name}_{dtype} = vector_math({name!r}, {dtype!r})" + (f" or {fallback}" if fallback else ""))
+    """Module-level lines defining the helper functions that ``source`` calls: ``vm_<op>_<dtype>`` vector math
+    and the integer power."""
+    calls = set(_HELPER_CALL.findall(source))
+    lines = ["from backends.numba.intmath import int_power as sg_int_power"] if any(c[2] for c in calls) else []
+    vector = sorted((name, dtype) for name, dtype, _ in calls if name)
+    if vector:
+        lines += ["from backends.numba.vecmath import vector_math", "from symgraph.ops import scalar"]
+    for name, dtype in vector:
+        fallback = _TEMPLATES[s.OPS[name]].fallback
+        bound = f"vector_math(scalar.{name}, {dtype!r})" + (f" or {fallback}" if fallback else "")
+        lines.append(f"vm_{name}_{dtype} = {bound}")
     return lines
 
 
 def scalar_source(op: ScalarOp, args: list[str], comp: str) -> str:
     """numba expression computing ``op`` on ``args`` (scalars of dtype ``comp``)."""
-    return _TEMPLATES[op.name](args, comp)
+    return _TEMPLATES[op.definition](op, args, comp)
 
 
-def missing_templates() -> set[str]:
+def missing_templates() -> set[ScalarOp]:
     """Scalar ops without a template (the cross-backend tests require this to be empty)."""
-    from symgraph.ops.scalar import SCALAR_SPECS
+    return set(s.OPS.values()) - set(_TEMPLATES)
 
-    return set(SCALAR_SPECS) - set(_TEMPLATES)
+
+def vector_ops() -> set[ScalarOp]:
+    """The ops whose template calls ``backends.numba.vecmath`` (each must be one of its FUNCTIONS)."""
+    return {op for op, template in _TEMPLATES.items() if isinstance(template, _Vector)}

@@ -9,7 +9,8 @@ Use from generated code, once per module (``vector_math`` is cheap; the function
 caller)::
 
     from backends.numba.vecmath import vector_math
-    vm_exp_float32 = vector_math("exp", "float32")  # None: use numba's own np.exp
+    from symgraph.ops import scalar
+    vm_exp_float32 = vector_math(scalar.exp, "float32")  # None: use numba's own np.exp
 
     @numba.njit(error_model="numpy")
     def kernel(a, out):
@@ -38,27 +39,29 @@ import numpy as np
 
 from backends.numba.vecmath_llvm import AVX2_LANES, libmvec_call
 from backends.numba.vecmath_poly import JIT_OPTIONS, MAKERS, make_sigmoid, make_softplus
+from symgraph.ops import scalar as s
+from symgraph.ops.scalar import ScalarOp
 
-#: glibc's name (without the float32 suffix "f") of each function libmvec provides, by symgraph's name
+#: glibc's name (without the float32 suffix "f") of each function libmvec provides, by scalar op
 _LIBMVEC_SYMBOLS = {
-    "exp": "exp", "exp2": "exp2", "expm1": "expm1", "log": "log", "log2": "log2", "log10": "log10",
-    "log1p": "log1p", "sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "asin", "arccos": "acos",
-    "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "arcsinh": "asinh", "arccosh": "acosh",
-    "arctanh": "atanh", "erf": "erf", "erfc": "erfc",
+    s.exp: "exp", s.exp2: "exp2", s.expm1: "expm1", s.log: "log", s.log2: "log2", s.log10: "log10",
+    s.log1p: "log1p", s.sin: "sin", s.cos: "cos", s.tan: "tan", s.arcsin: "asin", s.arccos: "acos",
+    s.arctan: "atan", s.sinh: "sinh", s.cosh: "cosh", s.tanh: "tanh", s.arcsinh: "asinh", s.arccosh: "acosh",
+    s.arctanh: "atanh", s.erf: "erf", s.erfc: "erfc",
 }  # fmt: skip
-#: every function ``vector_math`` may provide
-FUNCTIONS = tuple(sorted(set(_LIBMVEC_SYMBOLS) | set(MAKERS)))
+#: every scalar op ``vector_math`` may provide (sorted by name)
+FUNCTIONS = tuple(sorted(set(_LIBMVEC_SYMBOLS) | set(MAKERS), key=lambda op: op.name))
 IMPLEMENTATIONS = ("poly", "libmvec")
 DTYPES = ("float32", "float64")
 #: where the polynomials come first: faster than libmvec, or at most ~15% slower (exp float64, log float32,
 #: sigmoid) and more accurate (max 1.0-2.4 ulp against libmvec's 2.7-3.8); ``python -m backends.numba.vecmath_bench``
-_POLY_FIRST = ("exp", "expm1", "log", "log1p", "tanh", "sigmoid", "softplus")
-#: (function, dtype) -> the implementation ``vector_math`` returns by default; the other one is the fallback
+_POLY_FIRST = (s.exp, s.expm1, s.log, s.log1p, s.tanh, s.sigmoid, s.softplus)
+#: (op, dtype) -> the implementation ``vector_math`` returns by default; the other one is the fallback
 #: (libmvec missing: sin, cos and erf fall back to the polynomials; libmvec-only functions to numba's own)
-BEST: dict[tuple[str, str], str] = {
-    (name, dtype): "poly" if name in _POLY_FIRST else "libmvec" for name in FUNCTIONS for dtype in DTYPES
+BEST: dict[tuple[ScalarOp, str], str] = {
+    (op, dtype): "poly" if op in _POLY_FIRST else "libmvec" for op in FUNCTIONS for dtype in DTYPES
 }
-_NEEDS_FMA = {"sin", "cos", "erf"}  # poly versions rely on exact fused multiply-adds
+_NEEDS_FMA = {s.sin, s.cos, s.erf}  # poly versions rely on exact fused multiply-adds
 
 
 def _target_feature(name: str) -> bool:
@@ -83,41 +86,41 @@ def enable_libmvec() -> bool:
     return True
 
 
-def vector_math(name: str, dtype: str | np.dtype | type, impl: str | None = None) -> Callable | None:
-    """The vectorizable njit function computing ``name`` (symgraph's scalar op name) on ``dtype`` scalars.
+def vector_math(op: ScalarOp, dtype: str | np.dtype | type, impl: str | None = None) -> Callable | None:
+    """The vectorizable njit function computing scalar op ``op`` on ``dtype`` scalars.
 
     ``impl`` forces "poly" or "libmvec"; by default the fastest accurate one (``BEST``), else the other. None
     when neither is available (e.g. libmvec-only functions without libmvec, integer or float16 dtypes): then
-    numba's own ``np.<name>`` is the way.
+    numba's own function is the way.
     """
     if impl not in (None, *IMPLEMENTATIONS):
         raise ValueError(f"vector_math: unknown implementation {impl!r}; choose from {IMPLEMENTATIONS}")
     dtype = np.dtype(dtype).name
-    if dtype not in DTYPES or name not in FUNCTIONS:
+    if dtype not in DTYPES or op not in FUNCTIONS:
         return None
-    best = BEST[name, dtype]
+    best = BEST[op, dtype]
     order = [impl] if impl else [best, *(i for i in IMPLEMENTATIONS if i != best)]
     for choice in order:
-        fn = _build(name, dtype, choice)
+        fn = _build(op, dtype, choice)
         if fn is not None:
             return fn
     return None
 
 
 @functools.cache
-def _build(name: str, dtype: str, impl: str) -> Callable | None:
+def _build(op: ScalarOp, dtype: str, impl: str) -> Callable | None:
     if impl == "poly":
-        if name not in MAKERS or (name in _NEEDS_FMA and not _target_feature("fma")):
+        if op not in MAKERS or (op in _NEEDS_FMA and not _target_feature("fma")):
             return None
-        return MAKERS[name](dtype)
-    if name in ("sigmoid", "softplus"):
-        exp, log1p = _build("exp", dtype, "libmvec"), _build("log1p", dtype, "libmvec")
+        return MAKERS[op](dtype)
+    if op in (s.sigmoid, s.softplus):
+        exp, log1p = _build(s.exp, dtype, "libmvec"), _build(s.log1p, dtype, "libmvec")
         if exp is None or log1p is None:
             return None
-        return make_sigmoid(dtype, exp) if name == "sigmoid" else make_softplus(dtype, exp, log1p)
-    if name not in _LIBMVEC_SYMBOLS or not enable_libmvec():
+        return make_sigmoid(dtype, exp) if op == s.sigmoid else make_softplus(dtype, exp, log1p)
+    if op not in _LIBMVEC_SYMBOLS or not enable_libmvec():
         return None
-    symbol = _LIBMVEC_SYMBOLS[name] + ("f" if dtype == "float32" else "")
+    symbol = _LIBMVEC_SYMBOLS[op] + ("f" if dtype == "float32" else "")
     if llvm.address_of_symbol(f"_ZGVdN{AVX2_LANES[dtype]}v_{symbol}") is None:  # glibc < 2.35 lacks most
         return None
     call = libmvec_call(symbol, dtype)

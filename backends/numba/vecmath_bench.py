@@ -17,41 +17,38 @@ from collections.abc import Callable
 
 import numba
 import numpy as np
-import scipy.special
 
 from backends.numba.vecmath import BEST, FUNCTIONS, IMPLEMENTATIONS, enable_libmvec, vector_math
+from symgraph.ops import scalar as s
+from symgraph.ops.scalar import OPS, ScalarOp
 
 #: inputs drawn uniformly from these ranges (where the functions are usually evaluated)
-RANGES = {"exp": (-20, 20), "expm1": (-5, 5), "exp2": (-20, 20), "log": (1e-3, 1e3), "log2": (1e-3, 1e3),
-          "log10": (1e-3, 1e3), "log1p": (-0.9, 1e3), "sin": (-20, 20), "cos": (-20, 20), "tan": (-1.5, 1.5),
-          "arcsin": (-1, 1), "arccos": (-1, 1), "arctan": (-20, 20), "sinh": (-10, 10), "cosh": (-10, 10),
-          "tanh": (-10, 10), "arcsinh": (-100, 100), "arccosh": (1, 100), "arctanh": (-0.99, 0.99),
-          "erf": (-4, 4), "erfc": (-4, 8), "sigmoid": (-20, 20), "softplus": (-20, 20)}  # fmt: skip
+RANGES = {s.exp: (-20, 20), s.expm1: (-5, 5), s.exp2: (-20, 20), s.log: (1e-3, 1e3), s.log2: (1e-3, 1e3),
+          s.log10: (1e-3, 1e3), s.log1p: (-0.9, 1e3), s.sin: (-20, 20), s.cos: (-20, 20), s.tan: (-1.5, 1.5),
+          s.arcsin: (-1, 1), s.arccos: (-1, 1), s.arctan: (-20, 20), s.sinh: (-10, 10), s.cosh: (-10, 10),
+          s.tanh: (-10, 10), s.arcsinh: (-100, 100), s.arccosh: (1, 100), s.arctanh: (-0.99, 0.99),
+          s.erf: (-4, 4), s.erfc: (-4, 8), s.sigmoid: (-20, 20), s.softplus: (-20, 20)}  # fmt: skip
 SIZE, CACHED = 1_000_000, 65536  # the second: input and output stay in L2 cache
 
 
-def numpy_function(name: str) -> Callable:
-    """The ufunc the reference backend uses for ``name`` (called as f(x, out=o))."""
-    if name == "sigmoid":
-        return scipy.special.expit
-    if name == "softplus":
-        return lambda x, out: np.logaddexp(np.zeros((), x.dtype), x, out=out)
-    if name in ("erf", "erfc"):
-        return getattr(scipy.special, name)
-    return getattr(np, name)
+def numpy_function(op: ScalarOp) -> Callable:
+    """The reference backend's function for ``op``, called as f(x, out=o)."""
+    if isinstance(op.impl, np.ufunc):
+        return op.impl
+    return lambda x, out: np.copyto(out, op.impl(x))
 
 
-def _numba_scalar(name: str, dtype: str) -> Callable:
-    """What a numba loop computes without vecmath (as the backend's scalar templates spell it)."""
+def _numba_scalar(op: ScalarOp, dtype: str) -> Callable:
+    """What a numba loop computes without vecmath: numba's function, or for sigmoid and softplus a stable form."""
     zero, one = np.dtype(dtype).type(0), np.dtype(dtype).type(1)
-    if name in ("erf", "erfc"):
-        fn = getattr(math, name)
+    if op in (s.erf, s.erfc):
+        fn = getattr(math, op.name)
         return numba.njit(lambda x: fn(x))
-    if name == "sigmoid":
+    if op == s.sigmoid:
         return numba.njit(lambda x: one / (one + np.exp(-x)) if x >= zero else np.exp(x) / (one + np.exp(x)))
-    if name == "softplus":
+    if op == s.softplus:
         return numba.njit(lambda x: np.logaddexp(zero, x))
-    fn = getattr(np, name)
+    fn = getattr(np, op.name)
     return numba.njit(lambda x: fn(x))
 
 
@@ -82,15 +79,15 @@ def best_ms(run: Callable, x: np.ndarray, out: np.ndarray, trials: int = 15) -> 
     return best * 1e9 / x.size
 
 
-def measure(name: str, dtype: str) -> dict[str, tuple[float, float]]:
-    """{implementation: (ms per 1e6 over 1e6 elements, ms per 1e6 in cache)} for ``name`` on ``dtype``."""
-    lo, hi = RANGES[name]
+def measure(op: ScalarOp, dtype: str) -> dict[str, tuple[float, float]]:
+    """{implementation: (ms per 1e6 over 1e6 elements, ms per 1e6 in cache)} for ``op`` on ``dtype``."""
+    lo, hi = RANGES[op]
     x = np.random.default_rng(0).uniform(lo, hi, SIZE).astype(dtype)
     out = np.empty_like(x)
-    runs = {impl: vector_math(name, dtype, impl) for impl in IMPLEMENTATIONS}
+    runs = {impl: vector_math(op, dtype, impl) for impl in IMPLEMENTATIONS}
     runs = {impl: loop(fn) for impl, fn in runs.items() if fn is not None}
-    runs["numba"] = loop(_numba_scalar(name, dtype))
-    ufunc = numpy_function(name)
+    runs["numba"] = loop(_numba_scalar(op, dtype))
+    ufunc = numpy_function(op)
     runs["numpy"] = lambda a, o: ufunc(a, out=o)
     return {impl: (best_ms(run, x, out), best_ms(run, x[:CACHED], out[:CACHED])) for impl, run in runs.items()}
 
@@ -103,7 +100,7 @@ def measure_fused(dtype: str) -> dict[str, tuple[float, float]]:
     runs = {}
     for label, (exp, sin, log1p) in {
         "numba": (np.exp, np.sin, np.log1p),
-        "vecmath": tuple(vector_math(name, dtype) for name in ("exp", "sin", "log1p")),
+        "vecmath": tuple(vector_math(op, dtype) for op in (s.exp, s.sin, s.log1p)),
     }.items():
 
         @numba.njit(error_model="numpy", nogil=True)
@@ -119,7 +116,7 @@ def measure_fused(dtype: str) -> dict[str, tuple[float, float]]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--functions", default=",".join(FUNCTIONS))
+    parser.add_argument("--functions", default=",".join(op.name for op in FUNCTIONS))
     parser.add_argument("--dtypes", default="float32,float64")
     args = parser.parse_args(argv)
     libmvec = "loaded" if enable_libmvec() else "unavailable"
@@ -128,9 +125,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'function':10s} {'dtype':8s} " + " ".join(f"{c:>15s}" for c in columns) + "  chosen")
     for name in args.functions.split(","):
         for dtype in args.dtypes.split(","):
-            times = measure(name, dtype)
+            times = measure(OPS[name], dtype)
             cells = [f"{times[c][0]:6.2f} /{times[c][1]:6.2f}" if c in times else f"{'-':>15s}" for c in columns]
-            chosen = BEST.get((name, dtype), "numba")
+            chosen = BEST.get((OPS[name], dtype), "numba")
             print(f"{name:10s} {dtype:8s} " + " ".join(cells) + f"  {chosen}", flush=True)
     for dtype in args.dtypes.split(","):
         times = measure_fused(dtype)

@@ -23,6 +23,8 @@ import numba
 import numpy as np
 
 from backends.numba.vecmath_llvm import bits, fma, from_bits, horner, libm_lanes, select
+from symgraph.ops import scalar
+from symgraph.ops.scalar import ScalarOp
 
 JIT_OPTIONS = {"forceinline": True, "error_model": "numpy", "fastmath": {"contract"}, "nogil": True}
 #: above this |x|, sin and cos call libm for the lanes concerned (the 3-part reduction is exact up to there)
@@ -334,15 +336,16 @@ def make_erf(dtype: str) -> Callable:
     return erf
 
 
-MAKERS: dict[str, Callable[[str], Callable]] = {
-    "exp": make_exp,
-    "expm1": make_expm1,
-    "log": make_log,
-    "log1p": make_log1p,
-    "sin": make_sin,
-    "cos": make_cos,
-    "tanh": make_tanh,
-    "sigmoid": make_sigmoid,
-    "softplus": make_softplus,
-    "erf": make_erf,
+#: the maker of each scalar op's polynomial implementation (called with the dtype)
+MAKERS: dict[ScalarOp, Callable[[str], Callable]] = {
+    scalar.exp: make_exp,
+    scalar.expm1: make_expm1,
+    scalar.log: make_log,
+    scalar.log1p: make_log1p,
+    scalar.sin: make_sin,
+    scalar.cos: make_cos,
+    scalar.tanh: make_tanh,
+    scalar.sigmoid: make_sigmoid,
+    scalar.softplus: make_softplus,
+    scalar.erf: make_erf,
 }

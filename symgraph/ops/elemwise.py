@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -11,17 +12,9 @@ import numpy as np
 from symgraph.errors import CallError
 from symgraph.graph import Apply, Constant, Variable, as_variable, constant
 from symgraph.op import Op
+from symgraph.ops import scalar
 from symgraph.ops.scalar import ScalarOp
 from symgraph.types import TensorType, as_dtype, broadcast_static
-
-__all__ = [
-    "Elemwise", "add", "sub", "mul", "true_div", "floor_div", "mod", "power", "pow", "maximum", "minimum",
-    "arctan2", "neg", "abs", "sign", "square", "sqr", "floor", "ceil", "round", "trunc", "reciprocal", "exp", "exp2",
-    "expm1", "log", "log2", "log10", "log1p", "sqrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
-    "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "erf", "erfc", "sigmoid", "softplus", "relu",
-    "eq", "neq", "lt", "le", "gt", "ge", "isnan", "isinf", "logical_and", "logical_or", "logical_xor",
-    "logical_not", "not_", "and_", "or_", "xor", "invert", "where", "switch", "clip", "cast", "identity",
-]  # fmt: skip
 
 
 def _is_weak(value: Any) -> bool:
@@ -67,10 +60,10 @@ class Elemwise(Op):
         return replace(self, inplace=input) if output == 0 and self.inplace is None else None
 
     def make_node(self, *inputs: Any) -> Apply:
-        spec = self.scalar_op.spec
-        if spec.nin == -1 and len(inputs) < 2 or spec.nin > 0 and len(inputs) != spec.nin:
-            raise self.type_error(inputs, f"expects {'2 or more' if spec.nin < 0 else spec.nin} inputs")
-        peers = spec.peers if spec.peers is not None else range(len(inputs))
+        nin, peers = self.scalar_op.nin, self.scalar_op.peers
+        if nin == -1 and len(inputs) < 2 or nin > 0 and len(inputs) != nin:
+            raise self.type_error(inputs, f"expects {'2 or more' if nin < 0 else nin} inputs")
+        peers = peers if peers is not None else range(len(inputs))
         variables = _promote_operands(self, inputs, list(peers))
         try:
             _, out_dtype = self.scalar_op.dtypes(tuple(v.dtype for v in variables))
@@ -111,9 +104,10 @@ class Elemwise(Op):
         return [tuple(out)]
 
     def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
-        from symgraph.ops.scalar_grad import SCALAR_VJPS
-
-        return SCALAR_VJPS[self.scalar_op.name](list(node.inputs), node.outputs[0], output_grads[0])
+        vjp = self.scalar_op.vjp
+        if vjp is None:  # comparisons and logic
+            return [None] * len(node.inputs)
+        return vjp(_MATH, list(node.inputs), node.outputs[0], output_grads[0])
 
     def __str__(self) -> str:
         mark = "" if self.inplace is None else f",inplace{self.inplace}"
@@ -159,98 +153,29 @@ def refuse_undeclared_broadcast(op: Op, var: Variable, shape: tuple, target: tup
             )
 
 
-def _make(name: str, doc: str) -> Callable[..., Variable]:
-    op = Elemwise(ScalarOp(name))
+def _function(op: ScalarOp) -> Callable[..., Variable]:
+    """The public function applying ``op`` elementwise, named after it."""
+    node_op = Elemwise(op)
 
     def apply(*inputs: Any) -> Variable:
-        return op(*inputs)
+        return node_op(*inputs)
 
-    apply.__name__ = apply.__qualname__ = name
-    apply.__doc__ = doc
+    apply.__name__ = apply.__qualname__ = op.name
+    apply.__doc__ = op.doc
     return apply
 
 
-# fmt: off
-add = _make("add", "Elementwise sum of two or more tensors.")
-sub = _make("sub", "Elementwise difference.")
-mul = _make("mul", "Elementwise product of two or more tensors.")
-true_div = _make("true_div", "Elementwise true division (integers divide to float).")
-floor_div = _make("floor_div", "Elementwise floor division (Python semantics).")
-mod = _make("mod", "Elementwise remainder with the sign of the divisor (Python semantics).")
-power = _make("pow", "Elementwise power.")
-maximum = _make("maximum", "Elementwise maximum (NaN propagates).")
-minimum = _make("minimum", "Elementwise minimum (NaN propagates).")
-arctan2 = _make("arctan2", "Elementwise arctan(y / x) with the quadrant of (x, y).")
-neg = _make("neg", "Elementwise negation.")
-abs = _make("abs", "Elementwise absolute value.")  # noqa: A001 (NumPy's name)
-sign = _make("sign", "Elementwise sign (-1, 0 or 1).")
-square = _make("square", "Elementwise x * x.")
-sqr = square  # Theano's name
-floor = _make("floor", "Elementwise floor (identity on integers).")
-ceil = _make("ceil", "Elementwise ceiling (identity on integers).")
-round = _make("round", "Elementwise rounding, half to even as NumPy (identity on integers).")  # noqa: A001
-trunc = _make("trunc", "Elementwise truncation toward zero.")
-reciprocal = _make("reciprocal", "Elementwise 1 / x.")
-exp = _make("exp", "Elementwise e**x.")
-exp2 = _make("exp2", "Elementwise 2**x.")
-expm1 = _make("expm1", "Elementwise e**x - 1, accurate near 0.")
-log = _make("log", "Elementwise natural logarithm.")
-log2 = _make("log2", "Elementwise base-2 logarithm.")
-log10 = _make("log10", "Elementwise base-10 logarithm.")
-log1p = _make("log1p", "Elementwise log(1 + x), accurate near 0.")
-sqrt = _make("sqrt", "Elementwise square root.")
-sin = _make("sin", "Elementwise sine.")
-cos = _make("cos", "Elementwise cosine.")
-tan = _make("tan", "Elementwise tangent.")
-arcsin = _make("arcsin", "Elementwise inverse sine.")
-arccos = _make("arccos", "Elementwise inverse cosine.")
-arctan = _make("arctan", "Elementwise inverse tangent.")
-sinh = _make("sinh", "Elementwise hyperbolic sine.")
-cosh = _make("cosh", "Elementwise hyperbolic cosine.")
-tanh = _make("tanh", "Elementwise hyperbolic tangent.")
-arcsinh = _make("arcsinh", "Elementwise inverse hyperbolic sine.")
-arccosh = _make("arccosh", "Elementwise inverse hyperbolic cosine.")
-arctanh = _make("arctanh", "Elementwise inverse hyperbolic tangent.")
-erf = _make("erf", "Elementwise error function.")
-erfc = _make("erfc", "Elementwise complementary error function.")
-sigmoid = _make("sigmoid", "Elementwise logistic function 1 / (1 + exp(-x)).")
-softplus = _make("softplus", "Elementwise log(1 + exp(x)), computed stably.")
-relu = _make("relu", "Elementwise max(x, 0).")
-eq = _make("eq", "Elementwise x == y (a bool tensor).")
-neq = _make("neq", "Elementwise x != y (a bool tensor).")
-lt = _make("lt", "Elementwise x < y.")
-le = _make("le", "Elementwise x <= y.")
-gt = _make("gt", "Elementwise x > y.")
-ge = _make("ge", "Elementwise x >= y.")
-isnan = _make("isnan", "Elementwise test for NaN.")
-isinf = _make("isinf", "Elementwise test for +-inf.")
-logical_and = _make("logical_and", "Elementwise logical and (nonzero is true); a bool tensor.")
-logical_or = _make("logical_or", "Elementwise logical or; a bool tensor.")
-logical_xor = _make("logical_xor", "Elementwise logical exclusive or; a bool tensor.")
-logical_not = _make("logical_not", "Elementwise logical not; a bool tensor.")
-and_ = _make("and_", "Elementwise bitwise and (logical and on bool tensors).")
-or_ = _make("or_", "Elementwise bitwise or (logical or on bool tensors).")
-xor = _make("xor", "Elementwise bitwise exclusive or.")
-invert = _make("invert", "Elementwise bitwise not (logical not on bool tensors).")
-# fmt: on
-not_ = logical_not
-pow = power  # noqa: A001 (Theano's name)
+# one public function per scalar op (where and cast, below, prepare their arguments)
+_FUNCTIONS = {name: _function(op) for name, op in scalar.OPS.items() if name not in ("switch", "cast")}
+globals().update(_FUNCTIONS)
 
 
 def where(condition: Any, x: Any, y: Any) -> Variable:
     """Elements of ``x`` where ``condition`` is true, else of ``y`` (both branches are computed)."""
     cond = as_variable(condition)
     if cond.dtype != "bool":
-        cond = neq(cond, 0)
-    return Elemwise(ScalarOp("switch"))(cond, x, y)
-
-
-switch = where
-
-
-def clip(x: Any, lo: Any, hi: Any) -> Variable:
-    """``x`` limited to [lo, hi] elementwise."""
-    return Elemwise(ScalarOp("clip"))(x, lo, hi)
+        cond = Elemwise(scalar.neq)(cond, 0)
+    return Elemwise(scalar.switch)(cond, x, y)
 
 
 def cast(x: Any, dtype: object) -> Variable:
@@ -261,9 +186,12 @@ def cast(x: Any, dtype: object) -> Variable:
         return x
     if isinstance(x, Constant):
         return constant(x.data.astype(dtype))
-    return Elemwise(ScalarOp("cast", dtype))(x)
+    return Elemwise(scalar.cast_to(dtype))(x)
 
 
-def identity(x: Any) -> Variable:
-    """A copy of ``x`` (a separate node; useful as an explicit output)."""
-    return Elemwise(ScalarOp("identity"))(x)
+_ALIASES = {"power": _FUNCTIONS["pow"], "sqr": _FUNCTIONS["square"], "not_": _FUNCTIONS["logical_not"],
+            "switch": where}  # Theano's and NumPy's other names  # fmt: skip
+globals().update(_ALIASES)
+#: the elementwise functions by name, as the scalar ops' gradient rules use them
+_MATH = SimpleNamespace(**_FUNCTIONS, **_ALIASES, where=where, cast=cast)
+__all__ = ["Elemwise", *_FUNCTIONS, *_ALIASES, "where", "cast"]

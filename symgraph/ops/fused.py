@@ -89,7 +89,7 @@ class Program:
         for j, step in enumerate(self.steps):
             if not isinstance(step.op, ScalarOp):
                 raise SymgraphValueError(f"Program: step {j} has op {step.op!r}, not a ScalarOp")
-            nin = step.op.spec.nin
+            nin = step.op.nin
             if len(step.args) != nin if nin > 0 else len(step.args) < 2:
                 raise SymgraphValueError(f"Program: step {j} ({step.op}) has {len(step.args)} arguments")
             if not all(isinstance(a, int) and 0 <= a < len(dtypes) for a in step.args):

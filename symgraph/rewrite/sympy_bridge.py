@@ -11,7 +11,9 @@ rounding, on the domain that the symbols' assumptions state (``positive=True``..
 or, where sympy is inconclusive, looks for a counterexample at rational points of the domain. Its
 ``Verdict`` says which happened: agreement at points is a check, never a proof.
 
-Both signatures are stable (the stabilize and canonicalize tests rely on them).
+Both signatures are stable (the stabilize and canonicalize tests rely on them). Each scalar op's sympy form is
+part of its definition (``symgraph.ops.scalar``). sympy is an optional dependency (``pip install
+symgraph[sympy]``): only this module, used by the tests' proofs, needs it.
 """
 
 from __future__ import annotations
@@ -22,8 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import sympy
-from sympy.logic import boolalg
+
+try:
+    import sympy
+    from sympy.logic import boolalg
+except ImportError as err:
+    raise ImportError("symgraph.rewrite.sympy_bridge needs sympy: pip install 'symgraph[sympy]'") from err
 
 from symgraph.errors import SymgraphValueError
 from symgraph.graph import Constant, Variable
@@ -40,32 +46,6 @@ class SympyConversionError(SymgraphValueError):
     """A graph holds an op (or a constant) that has no elementwise meaning in sympy."""
 
 
-def _trunc(a: sympy.Expr) -> sympy.Expr:
-    return sympy.Piecewise((sympy.floor(a), a >= 0), (sympy.ceiling(a), True))
-
-
-_NUMERIC: dict[str, Callable[..., Any]] = {
-    "add": sympy.Add, "mul": sympy.Mul, "sub": lambda a, b: a - b, "true_div": lambda a, b: a / b,
-    "floor_div": lambda a, b: sympy.floor(a / b), "mod": sympy.Mod, "pow": sympy.Pow, "maximum": sympy.Max,
-    "minimum": sympy.Min, "arctan2": sympy.atan2, "neg": lambda a: -a, "abs": sympy.Abs, "sign": sympy.sign,
-    "square": lambda a: a**2, "floor": sympy.floor, "ceil": sympy.ceiling, "trunc": _trunc,
-    "reciprocal": lambda a: 1 / a, "exp": sympy.exp, "exp2": lambda a: 2**a, "expm1": lambda a: sympy.exp(a) - 1,
-    "log": sympy.log, "log2": lambda a: sympy.log(a, 2), "log10": lambda a: sympy.log(a, 10),
-    "log1p": lambda a: sympy.log(1 + a), "sqrt": sympy.sqrt, "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan,
-    "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan, "sinh": sympy.sinh, "cosh": sympy.cosh,
-    "tanh": sympy.tanh, "arcsinh": sympy.asinh, "arccosh": sympy.acosh, "arctanh": sympy.atanh, "erf": sympy.erf,
-    "erfc": sympy.erfc, "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)), "softplus": lambda a: sympy.log(1 + sympy.exp(a)),
-    "relu": lambda a: sympy.Max(a, 0), "clip": lambda a, lo, hi: sympy.Min(sympy.Max(a, lo), hi),
-    "identity": lambda a: a,
-}  # fmt: skip
-_COMPARE = {"eq": sympy.Eq, "neq": sympy.Ne, "lt": sympy.Lt, "le": sympy.Le, "gt": sympy.Gt, "ge": sympy.Ge}
-_LOGIC = {"logical_and": sympy.And, "logical_or": sympy.Or, "logical_xor": sympy.Xor, "logical_not": sympy.Not}
-_BOOL_ARITHMETIC = {  # NumPy's arithmetic on bools is logic
-    "add": sympy.Or, "mul": sympy.And, "maximum": sympy.Or, "minimum": sympy.And, "and_": sympy.And,
-    "or_": sympy.Or, "xor": sympy.Xor, "invert": sympy.Not, "identity": lambda a: a,
-}  # fmt: skip
-
-
 def _number(e: Any, dtype: str) -> Any:
     """A value as a number (a bool is 1 or 0)."""
     return sympy.Piecewise((1, e), (0, True)) if dtype == "bool" else e
@@ -76,32 +56,23 @@ def _truth(e: Any, dtype: str) -> Any:
     return e if dtype == "bool" else sympy.Ne(e, 0)
 
 
+_ARGUMENT = {"number": _number, "truth": _truth, "any": lambda e, dtype: e}
+
+
 def scalar_to_sympy(op: ScalarOp, args: Sequence[Any], dtypes: Sequence[str], out_dtype: str) -> Any:
     """``op`` applied to sympy values ``args`` of the given dtypes, giving a value of ``out_dtype``."""
-    name = op.name
-    if name == "cast":
-        (a,), (src,) = args, dtypes
-        if out_dtype == "bool":
-            return _truth(a, src)
-        a = _number(a, src)
-        return _trunc(a) if np.dtype(src).kind == "f" and np.dtype(out_dtype).kind in "iu" else a
-    if name == "switch":
-        cond, a, b = args
-        return sympy.Piecewise((a, _truth(cond, dtypes[0])), (b, True))
-    if name in _LOGIC:
-        return _LOGIC[name](*(_truth(a, d) for a, d in zip(args, dtypes)))
-    if name in _COMPARE and all(d == "bool" for d in dtypes):
-        same = sympy.Equivalent(*args)
-        return (
-            same if name == "eq" else sympy.Not(same) if name == "neq" else _COMPARE[name](*map(_number, args, dtypes))
-        )
-    if name in _COMPARE:
-        return _COMPARE[name](*map(_number, args, dtypes))
-    if out_dtype == "bool" and name in _BOOL_ARITHMETIC:
-        return _BOOL_ARITHMETIC[name](*args)
-    if out_dtype != "bool" and name in _NUMERIC:
-        return _NUMERIC[name](*map(_number, args, dtypes))
-    raise SympyConversionError(f"to_sympy: {op} on {list(dtypes)} has no sympy meaning here")
+    if op.sympy_bool is not None and all(d == "bool" for d in dtypes):
+        value = op.sympy_bool(sympy, *args)
+    elif op.sympy is not None:
+        kinds = [op.sympy_args] * len(args) if isinstance(op.sympy_args, str) else op.sympy_args
+        converted = [_ARGUMENT[kind](a, d) for kind, a, d in zip(kinds, args, dtypes)]
+        value = op.sympy(sympy, *converted, **({"dtype": op.dtype} if op.dtype else {}))
+    else:
+        value = None
+    fits = isinstance(value, boolalg.Boolean) if out_dtype == "bool" else not _is_boolean(value)
+    if value is None or not fits:
+        raise SympyConversionError(f"to_sympy: {op} on {list(dtypes)} has no sympy meaning here")
+    return value
 
 
 def _constant(var: Constant) -> Any:

@@ -101,9 +101,9 @@ class Code:
 
     def exp(self, dtype: str) -> str:
         """A vectorizable exp for ``dtype`` scalars (``backends.numba.vecmath``; numba's np.exp if none)."""
-        line = f"vm_exp_{dtype} = vector_math('exp', '{dtype}') or np.exp"
+        line = f"vm_exp_{dtype} = vector_math(scalar.exp, '{dtype}') or np.exp"
         if line not in self.trailer:
-            self.trailer += ["from backends.numba.vecmath import vector_math", line]
+            self.trailer += ["from backends.numba.vecmath import vector_math", "from symgraph.ops import scalar", line]
         return f"vm_exp_{dtype}"
 
     def maximum(self, dtype: str, largest: bool = True) -> Callable[[str, str], str]:
