@@ -14,7 +14,7 @@ from symgraph.ops.scalar import OPS, cast_to  # noqa: E402
 from symgraph.rewrite.sympy_bridge import SympyConversionError, equal_on_domain, input_symbols, to_sympy  # noqa: E402
 
 REFUSED = {"round", "isnan", "isinf"}  # no sympy meaning (half-to-even rounding; reals are finite)
-POINT = {"arccosh": [1.5], "floor_div": [2.5, 0.7], "mod": [-2.5, 0.7], "pow": [0.7, 1.3]}
+POINT = {"arccosh": [1.5], "log1mexp": [-0.3], "floor_div": [2.5, 0.7], "mod": [-2.5, 0.7], "pow": [0.7, 1.3]}
 BITWISE = ("and_", "or_", "xor", "invert")
 
 

@@ -10,6 +10,7 @@ floor division and remainder with the divisor's sign, half-to-even round.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,6 +80,12 @@ def _power(op: ScalarOp, a: list[str], comp: str) -> str:
     return f"np.power({a[0]}, {a[1]})"
 
 
+def _log1mexp(op: ScalarOp, a: list[str], comp: str) -> str:
+    """log(-expm1(x)) above -ln 2, else log1p(-exp(x)), with vecmath's functions (both sides vectorize)."""
+    x, c = a[0], comp
+    return f"(vm_log_{c}(-vm_expm1_{c}({x})) if {x} > {typed(-math.log(2.0), c)} else vm_log1p_{c}(-vm_exp_{c}({x})))"
+
+
 @dataclass(frozen=True)
 class _Vector:
     """Float math through ``backends.numba.vecmath`` (SIMD-friendly): ``vm_<op>_<dtype>(x)``, which
@@ -120,6 +127,7 @@ _TEMPLATES: dict[ScalarOp, Template] = {
     s.sinh: _Vector("np.sinh"), s.cosh: _Vector("np.cosh"), s.tanh: _Vector("np.tanh"),
     s.arcsinh: _Vector("np.arcsinh"), s.arccosh: _Vector("np.arccosh"), s.arctanh: _Vector("np.arctanh"),
     s.erf: _Vector("math.erf"), s.erfc: _Vector("math.erfc"), s.sigmoid: _Vector(None), s.softplus: _Vector(None),
+    s.log1mexp: _log1mexp,
     s.eq: _infix("=="),
     s.neq: _infix("!="),
     s.lt: _infix("<"),

@@ -174,6 +174,11 @@ def _softplus(x: np.ndarray) -> np.ndarray:
     return np.logaddexp(np.zeros((), x.dtype), x)
 
 
+def _log1mexp(x: np.ndarray) -> np.ndarray:
+    """log(1 - exp(x)): log(-expm1(x)) above -ln 2, log1p(-exp(x)) below (each accurate there; NaN for x > 0)."""
+    return np.where(x > -_LN2, np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
+
+
 _LN2, _LN10, _TWO_OVER_SQRT_PI = math.log(2.0), math.log(10.0), 2.0 / math.sqrt(math.pi)
 
 # fmt: off
@@ -275,6 +280,8 @@ sigmoid = _define("sigmoid", 1, scipy.special.expit, float_rule, "Elementwise lo
                   vjp=lambda ew, xs, out, g: [g * out * (1 - out)], sympy=lambda sp, a: 1 / (1 + sp.exp(-a)))
 softplus = _define("softplus", 1, _softplus, float_rule, "Elementwise log(1 + exp(x)), computed stably.",
                    vjp=lambda ew, xs, out, g: [g * ew.sigmoid(xs[0])], sympy=lambda sp, a: sp.log(1 + sp.exp(a)))
+log1mexp = _define("log1mexp", 1, _log1mexp, float_rule, "Elementwise log(1 - exp(x)) for x <= 0, computed stably.",
+                   vjp=lambda ew, xs, out, g: [-g / ew.expm1(-xs[0])], sympy=lambda sp, a: sp.log(1 - sp.exp(a)))
 # -- comparisons and logic -----------------------------------------------------------------------------------
 eq = _define("eq", 2, np.equal, numpy_rule, "Elementwise x == y (a bool tensor).",
              sympy=lambda sp, a, b: sp.Eq(a, b), sympy_bool=lambda sp, a, b: sp.Equivalent(a, b))
