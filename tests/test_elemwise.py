@@ -1,8 +1,13 @@
+import copy
+import pickle
+
 import numpy as np
 import pytest
 import scipy.special
 
 import symgraph as sg
+from symgraph.ops import scalar
+from symgraph.ops.elemwise import Elemwise
 from tests.helpers import assert_op, evaluate, rand
 
 pytestmark = pytest.mark.cross_backend
@@ -175,3 +180,35 @@ def test_theano_spelling_sqr_is_square():
     x = sg.vector("x")
     assert sg.sqr is sg.square
     np.testing.assert_array_equal(sg.sqr(x).eval({x: np.array([1.0, -3.0])}), [1.0, 9.0])
+
+
+def test_every_scalar_op_is_one_definition_and_a_public_function():
+    """Each op is the module attribute named after it, documented, and (but for switch and cast, whose public
+    functions where and cast prepare their arguments) the public function of that name applies exactly it."""
+    for name, op in scalar.OPS.items():
+        assert getattr(scalar, name) is op and op.name == name and op.doc, name
+        if name not in ("switch", "cast"):
+            fn = getattr(sg, name)
+            assert fn.__name__ == name and fn.__doc__ == op.doc
+            inputs = [sg.vector(f"x{i}", "int32") for i in range(2 if op.nin == -1 else op.nin)]
+            assert fn(*inputs).owner.op.scalar_op is op
+    assert sg.where(sg.vector("c", "bool"), 1.0, 2.0).owner.op.scalar_op is scalar.switch
+    assert sg.cast(sg.vector("x"), "int8").owner.op.scalar_op == scalar.cast_to("int8")
+
+
+@pytest.mark.parametrize("op", [scalar.exp, scalar.cast_to("int16"), scalar.add])
+def test_scalar_ops_are_values_that_pickle_and_copy(op):
+    assert pickle.loads(pickle.dumps(Elemwise(op))) == Elemwise(op)
+    assert copy.deepcopy(op) == op and hash(copy.deepcopy(op)) == hash(op) and str(copy.deepcopy(op)) == str(op)
+    assert scalar.cast_to("int16") != scalar.cast_to("int8") != scalar.cast
+
+
+def test_results_never_share_an_input_s_memory():
+    """Ops that give their input unchanged (identity, floor of integers, a cast to the same dtype) copy it."""
+    cases = [(scalar.identity, np.array([1.0, 2.0])), (scalar.floor, np.array([1, 2], "int32")),
+             (scalar.cast_to("float64"), np.array([1.0, 2.0]))]  # fmt: skip
+    for op, data in cases:
+        node = Elemwise(op)(sg.vector("x", data.dtype.name)).owner
+        (result,) = node.op.perform(node, [data])
+        np.testing.assert_array_equal(result, data)
+        assert not np.shares_memory(result, data)

@@ -61,13 +61,16 @@ def run(backend: str, dtype: str) -> tuple[list[np.ndarray], str]:
     keep = b >= 0
     inputs, outputs = graph(dtype)
     results = sg.function(inputs, outputs, backend=backend)(a, b, np.where(keep, b, 0).astype(dtype))
+    results = [np.asarray(r) for r in results]
+    if np.dtype(dtype).kind == "u":  # no negative exponent exists
+        return results, ""
     power = sg.function(inputs[::2], inputs[0] ** inputs[2], backend=backend)
     try:
         power(np.array([2, 3], dtype), np.array([1, -1], dtype))
         error = ""
     except Exception as err:  # the backend's error type
         error = str(err)
-    return [np.asarray(r) for r in results], error
+    return results, error
 
 
 def _numba_main(path: str) -> None:
@@ -102,9 +105,7 @@ def test_integer_edges_match_the_reference(numba_results, dtype):
             same |= np.isnan(got) & np.isnan(want)
         assert same.all(), f"{name}: at a={a[~same]}, b={b[~same]}: numba {got[~same]}, reference {want[~same]}"
     error = str(numba_results[f"{dtype}/error"])
-    if dtype.startswith("u"):  # no negative exponent exists
-        assert error == expected_error == ""
-    else:
+    if dtype.startswith("int"):
         assert NEGATIVE_POWER in expected_error and NEGATIVE_POWER in error, (expected_error, error)
 
 

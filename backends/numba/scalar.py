@@ -111,7 +111,7 @@ _TEMPLATES: dict[ScalarOp, Template] = {
     s.arctan2: _call("np.arctan2"),
     s.neg: lambda op, a, comp: f"(-{a[0]})",
     s.abs: _bool_or_int(lambda op, a, comp: a[0], _call("np.abs")),
-    s.sign: _call("np.sign"),
+    s.sign: lambda op, a, comp: f"({a[0]} != {typed(0, comp)})" if _kind(comp) == "u" else f"np.sign({a[0]})",
     s.square: lambda op, a, comp: f"({a[0]} * {a[0]})",
     s.floor: _int_identity("np.floor"),
     s.ceil: _int_identity("np.ceil"),
