@@ -12,10 +12,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "symgraph"
 
 # Cycles known to be on their way out, each with the reason it is tolerated for now: (module, module) edges.
-KNOWN_CYCLE_EDGES: dict[tuple[str, str], str] = {
-    ("symgraph.ops.elemwise", "symgraph.ops.scalar_grad"): "Elemwise.vjp reads SCALAR_VJPS, whose VJPs build "
-    "Elemwise nodes; goes when each scalar op holds its own VJP (issue 14 item 1)",
-}
+KNOWN_CYCLE_EDGES: dict[tuple[str, str], str] = {}
 
 
 def module_name(path: Path) -> str:
