@@ -42,7 +42,10 @@ def _check_updates(updates: list[tuple[Variable, Any]]) -> list[tuple[SharedVari
         if id(var) in seen:
             raise SymgraphValueError(f"updates: {var!r} is updated twice")
         seen.add(id(var))
-        value = as_variable(value)
+        try:
+            value = as_variable(value)
+        except TypeError as error:
+            raise SymgraphTypeError(f"updates: the update of {var!r} is a {type(value).__name__}: {error}") from None
         if value.dtype != var.dtype:
             if not np.can_cast(value.dtype, var.dtype, "same_kind"):
                 raise SymgraphTypeError(f"updates: {var!r} is {var.dtype} but its update is {value.dtype}")
@@ -402,7 +405,7 @@ def function(inputs: Sequence[Variable], outputs: Variable | Sequence[Variable] 
     nothing runs after it that could fail.
     """
     if isinstance(inputs, Variable):
-        raise SymgraphTypeError(f"function() takes a list of input variables, got the variable {inputs!r} itself: "
+        raise SymgraphTypeError(f"function() takes its inputs as a list of variables, got the variable {inputs!r} itself: "
                                 "write function([x], ...)")  # fmt: skip
     inputs = list(inputs)
     for i, var in enumerate(inputs):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,17 +48,11 @@ class Case:
     expect: Fails | Same
     build: Callable | None = None
     setup: Callable[[str], Any] = lambda backend: None  # runs before the shared state is recorded
-    xfail: dict[str, str] = field(default_factory=dict)  # backend ("*" for all) -> "<owner>: <what>"
 
 
 def params(cases: list[Case]) -> list:
-    """pytest params (case, backend) for every backend, with each case's strict xfail marks."""
-    out = []
-    for case in cases:
-        for backend in BACKENDS:
-            reason = case.xfail.get(backend) or case.xfail.get("*")
-            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            out.append(pytest.param(case, backend, id=f"{case.id}-{backend}", marks=marks))
+    """pytest params (case, backend) for every backend."""
+    out = [pytest.param(case, backend, id=f"{case.id}-{backend}") for case in cases for backend in BACKENDS]
     assert len({p.id for p in out}) == len(out), "duplicate case ids"
     return out
 
@@ -126,19 +120,18 @@ def compiled(build: Callable[[], dict], backend: str) -> sg.Function:
     return sg.function(spec.pop("inputs"), spec.pop("outputs"), updates=updates, backend=backend, **spec)
 
 
-def call(name: str, build: Callable[[], dict], args: Callable[[], tuple], expect: Fails | Same,
-         **xfail: str) -> Case:  # fmt: skip
+def call(name: str, build: Callable[[], dict], args: Callable[[], tuple], expect: Fails | Same) -> Case:
     """A case calling the compiled ``build`` with ``args()``; a run error must name a line of ``build``."""
     run = lambda backend: compiled(build, backend)(*args())  # noqa: E731
-    return Case(name, run, expect, build, lambda backend: compiled(build, backend), _xfail(xfail))
+    return Case(name, run, expect, build, lambda backend: compiled(build, backend))
 
 
-def make(name: str, run: Callable[[str], Any], expect: Fails | Same, **xfail: str) -> Case:
+def make(name: str, run: Callable[[str], Any], expect: Fails | Same) -> Case:
     """A case running ``run(backend)`` (building a graph, compiling it...); a build error must name its line."""
-    return Case(name, run, expect, xfail=_xfail(xfail))
+    return Case(name, run, expect)
 
 
-def graph(name: str, expr: Callable[[], sg.Variable], expect: Fails | Same, **xfail: str) -> Case:
+def graph(name: str, expr: Callable[[], sg.Variable], expect: Fails | Same) -> Case:
     """A case building ``expr()`` and compiling its sum over its root inputs; a build error must name a line of
     ``expr``."""
 
@@ -147,9 +140,5 @@ def graph(name: str, expr: Callable[[], sg.Variable], expect: Fails | Same, **xf
         roots = [v for v in sg.graph_inputs([out]) if not isinstance(v, sg.Constant | sg.SharedVariable)]
         return sg.function(roots, out, backend=backend)
 
-    return Case(name, run, expect, expr, xfail=_xfail(xfail))
+    return Case(name, run, expect, expr)
 
-
-def _xfail(xfail: dict[str, str]) -> dict[str, str]:
-    """Keyword form: ``python=``, ``numba=`` or ``both=`` reasons."""
-    return {("*" if k == "both" else k): v for k, v in xfail.items()}

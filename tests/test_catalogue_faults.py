@@ -19,11 +19,6 @@ import symgraph as sg
 from tests.catalogue import BACKENDS
 
 ROOT = Path(__file__).resolve().parent.parent
-SCALAR = "scalar: integer MIN // -1 and MIN % -1 match NumPy on numba (no SIGFPE)"
-ERRORS_CACHE = "errors: a bad cache directory falls back to a temporary cache with one warning"
-ERRORS_ENV = "errors: environment variables are validated and named"
-ERRORS_RACE = "errors: no false 'cache miss that should have hit' warning when processes race"
-FUNCTION_THREADS = "function: a Function with updates is safe to call from several threads"
 
 # A graph new to any cache (the marker constant makes its source unique to each run of a test).
 PROGRAM = """
@@ -51,11 +46,6 @@ def finished(proc: subprocess.Popen, timeout: float = 120) -> tuple[int, str, st
     return proc.returncode, out, err
 
 
-def backend_params(strict: bool = True, **xfail: str) -> list:
-    marks = {b: [pytest.mark.xfail(strict=strict, reason=xfail[b])] if b in xfail else [] for b in BACKENDS}
-    return [pytest.param(b, id=b, marks=marks[b]) for b in BACKENDS]
-
-
 INT_TRAPS = """
 import sys, numpy as np, symgraph as sg
 results = []
@@ -68,7 +58,7 @@ print(results)
 """
 
 
-@pytest.mark.parametrize("backend", backend_params(numba=SCALAR))
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_int_min_divided_by_minus_one_matches_numpy(backend):
     rc, out, err = finished(python(INT_TRAPS, backend))
     assert rc == 0, f"process ended with {rc} ({signal.Signals(-rc).name if rc < 0 else 'error'}): {err[-2000:]}"
@@ -81,7 +71,7 @@ def test_int_min_divided_by_minus_one_matches_numpy(backend):
     assert out.strip() == str(expected)
 
 
-@pytest.mark.parametrize("backend", backend_params())
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_compile_killed_midway_leaves_a_usable_cache(backend, tmp_path):
     """SIGKILL while the first process compiles a new graph; the next process on the same cache gets it right."""
     env = {"SYMGRAPH_CACHE_DIR": str(tmp_path)}
@@ -98,7 +88,7 @@ def test_compile_killed_midway_leaves_a_usable_cache(backend, tmp_path):
     assert float(out) == pytest.approx(expected_program(1.25), rel=1e-12)
 
 
-@pytest.mark.parametrize("backend", backend_params(numba=ERRORS_RACE))
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_eight_processes_on_one_fresh_cache(backend, tmp_path):
     env = {"SYMGRAPH_CACHE_DIR": str(tmp_path)}
     code = PROGRAM.format(marker=2.5)
@@ -117,7 +107,7 @@ def unusable_cache_dirs(tmp_path: Path) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("where", ["a-file", "under-a-file"])
-@pytest.mark.parametrize("backend", backend_params(numba=ERRORS_CACHE))
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_cache_directory_that_is_a_file(backend, where, tmp_path):
     """Either a result with a warning (a temporary cache) or an error naming SYMGRAPH_CACHE_DIR: never a raw
     NotADirectoryError / FileExistsError."""
@@ -139,11 +129,9 @@ ENV_CASES = {
 
 @pytest.mark.parametrize("name", ENV_CASES)
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_bad_environment_variable_is_named(backend, name, request):
+def test_bad_environment_variable_is_named(backend, name):
     """A bad setting fails naming the variable (or is ignored with a warning naming it); never a bare
     ValueError from int() nor silent acceptance."""
-    if name != "unknown-floatx":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=ERRORS_ENV))
     env = ENV_CASES[name]
     code = "import sys, symgraph as sg; x = sg.vector('x'); print(sg.function([x], x * 2)([1.0]))"
     rc, out, err = finished(python(code, backend, {**env, "SYMGRAPH_BACKEND": env.get("SYMGRAPH_BACKEND", backend)}))
@@ -157,9 +145,8 @@ def counter_function(backend: str) -> tuple[sg.Function, sg.SharedVariable]:
     return sg.function([], count, updates={count: count + 1}, backend=backend), count
 
 
-@pytest.mark.parametrize("backend", backend_params(strict=False, python=FUNCTION_THREADS, numba=FUNCTION_THREADS))
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_threads_lose_no_update(backend):
-    """Not strict: a lost update is a race, so the unfixed code may pass by chance (most often on python)."""
     f, count = counter_function(backend)
     f()
     count.set_value(np.zeros((), "int64"))
