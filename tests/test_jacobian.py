@@ -10,18 +10,9 @@ import pytest
 import symgraph as sg
 from symgraph.jacobian import JACOBIAN_UNROLL
 from symgraph.ops.scan import Scan
+from tests.helpers import numeric_jacobian
 
 BACKENDS = ["python", "numba"]
-
-
-def numeric_jacobian(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Central differences of ``f`` at ``x``: shape f(x).shape + x.shape."""
-    columns = []
-    for k in range(x.size):
-        step = np.zeros_like(x)
-        step.reshape(-1)[k] = eps
-        columns.append((np.asarray(f(x + step)) - np.asarray(f(x - step))).reshape(-1) / (2 * eps))
-    return np.stack(columns, axis=-1).reshape(np.shape(f(x)) + x.shape)
 
 
 def has_scan(outputs) -> bool:
