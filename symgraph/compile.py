@@ -405,8 +405,8 @@ def function(inputs: Sequence[Variable], outputs: Variable | Sequence[Variable] 
     nothing runs after it that could fail.
     """
     if isinstance(inputs, Variable):
-        raise SymgraphTypeError(f"function() takes its inputs as a list of variables, got the variable {inputs!r} itself: "
-                                "write function([x], ...)")  # fmt: skip
+        raise SymgraphTypeError(f"function() takes its inputs as a list of variables, got the variable {inputs!r} "
+                                "itself: write function([x], ...)")  # fmt: skip
     inputs = list(inputs)
     for i, var in enumerate(inputs):
         if not isinstance(var, Variable) or isinstance(var, Constant):

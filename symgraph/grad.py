@@ -1,4 +1,4 @@
-"""Reverse-mode differentiation: grad, Lop, and what is built on them (Rop, jacobian, hessian).
+"""Reverse-mode differentiation: grad, Lop, and Rop built on them (jacobian and hessian: symgraph.jacobian).
 
 Each op declares its vector-Jacobian product (``Op.vjp``) beside its forward computation. This
 driver walks the graph backwards from the cost, sums contributions over fan-out, reduces gradients

@@ -2,8 +2,8 @@
 
 Subclasses are frozen dataclasses, so equal ops compare equal and hash alike (rewrites merge them); ops
 carrying inner graphs compare those graphs' structure (``symgraph.ops.inner_graph.InnerGraphOp``). Each op
-defines its gradient as a method (``vjp``); each backend looks up the code of an op by its type in its own
-rule registry.
+defines its gradient as a method (``vjp``). The reference backend runs ``perform``; a compiled backend looks up the
+code of an op by its type in its own rule registry.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import symgraph as sg
 from backends.numba import cache
 from backends.numba.codegen import generate
 from backends.numba.render import render
-from backends.numba.rules import MissingRuleError
+from backends.numba.rules import MissingRuleError, numba_rule
 from backends.numba.scalar import missing_templates
 from backends.source import Function, Module
 from symgraph.fgraph import FunctionGraph
@@ -65,6 +65,20 @@ def test_constants_are_arguments_not_source():
 
 def test_every_scalar_op_has_a_template():
     assert missing_templates() == set()
+
+
+def op_classes(base: type = Op) -> set[type]:
+    """Every subclass of ``base`` defined by symgraph, directly or not."""
+    found = {c for c in base.__subclasses__() if c.__module__.startswith("symgraph.")}
+    return found.union(*(op_classes(c) for c in found))
+
+
+def test_every_op_class_has_a_rule():
+    """Each op that graphs can hold (every leaf class of the hierarchy) compiles on numba."""
+    missing = numba_rule.dispatch(object)
+    leaves = {c for c in op_classes() if not c.__subclasses__()}
+    assert len(leaves) > 30
+    assert not {c.__qualname__ for c in leaves if numba_rule.dispatch(c) is missing}
 
 
 def test_float32_kernels_stay_float32():
