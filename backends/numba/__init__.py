@@ -10,14 +10,16 @@ import ctypes
 import functools
 import os
 import sys
+import threading
+import warnings
 from types import ModuleType
 
 import numba
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from backends.numba.cache import load_module, report_misses
-from backends.numba.codegen import generate
+from backends.numba.cache import forget_compiled, load_module, report_misses, unreadable_cache
+from backends.numba.codegen import GeneratedGraph, generate
 from symgraph.config import config
 from symgraph.errors import CallError, SymgraphError, describe_values, error_class, run_error
 from symgraph.fgraph import FunctionGraph
@@ -63,18 +65,29 @@ def _limit_blas(threads: int) -> None:
             lib.set_num_threads(threads)
 
 
+def _load(generated: GeneratedGraph) -> ModuleType:
+    """The generated graph module, imported after the kernel modules it imports."""
+    for name, source in generated.kernels.items():
+        load_module(name, source)
+    return load_module(generated.name, generated.source)
+
+
+_RELOADING = threading.Lock()
+
+
 class NumbaThunk:
     """Calls the compiled graph function; ``source`` is the generated graph module, ``fgraph`` the graph it
     runs (for error messages)."""
 
-    def __init__(self, module: ModuleType, constants: tuple[np.ndarray, ...], source: str, threads: int,
-                 fgraph: FunctionGraph) -> None:  # fmt: skip
-        self.module = module
+    def __init__(self, generated: GeneratedGraph, threads: int, fgraph: FunctionGraph) -> None:
+        self.generated = generated
+        self.module = _load(generated)
         self.fgraph = fgraph
-        self.fn = module.graph
-        self.constants = constants
-        self.source = source
+        self.fn = self.module.graph
+        self.constants = generated.constants
+        self.source = generated.source
         self.checked_cache = False
+        self.reloaded = False
         self.threads = min(threads, numba.config.NUMBA_NUM_THREADS)
 
     def __call__(self, values: list[np.ndarray]) -> list[np.ndarray]:
@@ -90,11 +103,26 @@ class NumbaThunk:
                 "of exactly the inputs' dtypes and numbers of dimensions"
             ) from err
         except Exception as err:  # noqa: BLE001 - every run-time failure is reported with its node
+            if unreadable_cache(err) and not self.reloaded:
+                self._reload(err)
+                return self(values)
             raise self._explained(values, err) from err
         if not self.checked_cache:
             self.checked_cache = True
             report_misses(self.module)
         return list(results)
+
+    def _reload(self, err: Exception) -> None:
+        """Compile the graph and its kernels afresh, after numba failed to read their cached machine code."""
+        names = [*self.generated.kernels, self.generated.name]
+        warnings.warn(f"symgraph cache: numba's cache of {self.generated.name} or of its kernels is unreadable "
+                      f"({type(err).__name__}: {err}); deleting it and recompiling", stacklevel=5)  # fmt: skip
+        with _RELOADING:
+            if self.module is sys.modules.get(self.generated.name):  # not reloaded by another thunk meanwhile
+                forget_compiled(names)
+            self.module = _load(self.generated)
+        self.fn = self.module.graph
+        self.reloaded = True
 
     def _explained(self, values: list[np.ndarray], err: Exception) -> SymgraphError:
         """``err`` with the op, input shapes and build line of the node that failed, found by running the same
@@ -116,8 +144,4 @@ class NumbaThunk:
 def compile(fgraph: FunctionGraph) -> NumbaThunk:  # noqa: A001 - the backend protocol's name
     """A thunk running ``fgraph`` as one numba function."""
     _limit_blas(min(config.num_threads, numba.config.NUMBA_NUM_THREADS))
-    generated = generate(fgraph)
-    for name, source in generated.kernels.items():
-        load_module(name, source)
-    module = load_module(generated.name, generated.source)
-    return NumbaThunk(module, generated.constants, generated.source, config.num_threads, fgraph)
+    return NumbaThunk(generate(fgraph), config.num_threads, fgraph)

@@ -91,9 +91,6 @@ def load_module(name: str, source: str) -> ModuleType:
     except BaseException:
         del sys.modules[name]
         raise
-    for value in vars(module).values():
-        if isinstance(value, numba.core.registry.CPUDispatcher):
-            _recompile_unreadable_entries(value)
     module.saved_signatures = saved
     return module
 
@@ -126,31 +123,29 @@ def _saved_signatures(path: Path) -> set[str]:
         return set()
 
 
-def _recompile_unreadable_entries(dispatcher: numba.core.registry.CPUDispatcher) -> None:
-    """Make an unreadable entry of numba's own cache (a truncated index or object file) a recompile with a
-    warning, instead of an exception at the first call.
+def unreadable_cache(err: BaseException) -> bool:
+    """Whether ``err`` was raised while numba read its cache files: a truncated or damaged index or object file,
+    which numba reads without a guard (numba/numba#10434) and has no hook for."""
+    frame = err.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_globals.get("__name__") == "numba.core.caching":
+            return True
+        frame = frame.tb_next
+    return False
 
-    numba reads a present but corrupted file without a guard (numba/numba#10434: ``EOFError``, ``UnpicklingError``
-    from ``IndexDataCacheFile``; numba/numba#10656 proposes the same fallback there) and has no public hook for
-    it, so this wraps ``load_overload`` of the dispatcher's ``_cache`` object, a private attribute. pyproject.toml
-    allows the numba releases on which tests/test_numba_backend.py's corrupted-cache test passes.
-    """
-    cache_impl = dispatcher._cache
-    load = cache_impl.load_overload
 
-    def load_or_forget(sig, target_context):  # noqa: ANN001, ANN202 - numba's signature
-        try:
-            return load(sig, target_context)
-        except Exception as err:  # noqa: BLE001 - any failure to read the cache means: compile again
-            warnings.warn(
-                f"symgraph cache: numba's cache entry for {dispatcher.py_func.__module__}.{dispatcher.__name__} "
-                f"is unreadable ({type(err).__name__}: {err}); recompiling it",
-                stacklevel=2,
-            )
-            cache_impl.flush()  # forget the index numba could not read; saving writes a fresh one
-            return None
-
-    cache_impl.load_overload = load_or_forget
+def forget_compiled(names: list[str]) -> None:
+    """Unload the generated modules ``names`` and delete what numba and this cache saved of their compiled code,
+    so that loading them again compiles afresh. numba keeps it in ``__pycache__`` beside the module file, or
+    under ``NUMBA_CACHE_DIR``; each file's name starts with its module's name."""
+    directory = cache_directory()
+    roots = [directory / "__pycache__", *([Path(numba.config.CACHE_DIR)] if numba.config.CACHE_DIR else [])]
+    for name in names:
+        sys.modules.pop(name, None)
+        (directory / f"{name}.saved").unlink(missing_ok=True)
+        for root in roots:
+            for path in root.rglob(f"{name}.*.nb[ic]"):
+                path.unlink(missing_ok=True)
 
 
 def _ensure_file(path: Path, source: str) -> None:
