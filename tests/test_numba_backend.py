@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -17,11 +18,12 @@ from backends.numba import cache
 from backends.numba.codegen import generate
 from backends.numba.render import render
 from backends.numba.rules import MissingRuleError, numba_rule
-from backends.numba.scalar import missing_templates
+from backends.numba.scalar import missing_templates, scalar_helpers, scalar_source
 from backends.source import Function, Module
 from symgraph.fgraph import FunctionGraph
 from symgraph.graph import Apply
 from symgraph.op import Op
+from symgraph.ops import scalar
 from tests.helpers import assert_backend_agrees
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +67,15 @@ def test_constants_are_arguments_not_source():
 
 def test_every_scalar_op_has_a_template():
     assert missing_templates() == set()
+
+
+@pytest.mark.parametrize("comp", ["float32", "float64", "int8", "int64", "uint32", "bool"])
+def test_every_template_declares_the_helpers_it_calls(comp):
+    """The generated module binds exactly the helpers each expression calls (``vm_*`` vector math, ``sg_*``)."""
+    for op in scalar.OPS.values():
+        expression = scalar_source(op, [f"x{i}" for i in range(2 if op.nin == -1 else op.nin)], comp)
+        called = set(re.findall(r"\b((?:vm|sg)_\w+)\(", expression))
+        assert called == {helper.name for helper in scalar_helpers(op, comp)}, (op.name, expression)
 
 
 def op_classes(base: type = Op) -> set[type]:

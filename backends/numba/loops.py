@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backends.numba.rules import Kernel
-from backends.numba.scalar import np_dtype, scalar_source, typed, vector_globals
+from backends.numba.scalar import np_dtype, scalar_helpers, scalar_source, typed
 from symgraph.config import config
 from symgraph.graph import Apply
 from symgraph.ops.fused import Output, Program
@@ -59,16 +59,18 @@ def loop_kernel(spec: LoopSpec, threads: int) -> Kernel:
     """
     parallel = threads > 1 and spec.ndim > 0 and all(0 not in out.axes for out in spec.outputs)
     body = _loop_body(spec)
-    definitions = tuple(vector_globals("\n".join(body)))
+    helpers = list(dict.fromkeys(h for step in spec.program.steps for h in scalar_helpers(step.op, step.comp_dtype)))
     kept = set(_invariant(spec)) | set(dict(spec.destroys).values())  # read once, or written in place
-    copied = [i for i, (_, shape) in enumerate(spec.inputs) if shape and i not in kept] if definitions else []
+    vector = any(h.vector for h in helpers)
+    copied = [i for i, (_, shape) in enumerate(spec.inputs) if shape and i not in kept] if vector else []
     copies = tuple(f"a{i} = np.ascontiguousarray(x{i})" for i in copied)
     return Kernel(
         tuple(f"x{i}" if i in copied else f"a{i}" for i in range(len(spec.inputs))),
         copies + body,
         fastmath=("reassoc",) if uses_accumulators(spec) else (),
         parallel_body=copies + _loop_body(spec, parallel=True) if parallel else None,
-        definitions=definitions,
+        imports=tuple(dict.fromkeys(i for h in helpers for i in h.imports)),
+        definitions=tuple(h.definition for h in helpers if h.definition),
     )
 
 

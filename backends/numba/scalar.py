@@ -1,4 +1,5 @@
 """numba source for each scalar op: ``scalar_source(op, args, comp)`` -> an expression; one template per op.
+``scalar_helpers(op, comp)``: the module-level functions that expression calls (vector math, integer power).
 
 The arguments are names of scalars already converted to the op's computation dtype ``comp``; the caller
 converts the result to the output dtype. Every template follows NumPy's semantics for that dtype: integer
@@ -11,12 +12,12 @@ floor division and remainder with the divisor's sign, half-to-even round.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from backends.source import Import
 from symgraph.ops import scalar as s
 from symgraph.ops.scalar import ScalarOp
 
@@ -74,27 +75,66 @@ def _integer_division(fn: str, at_minus_one: str) -> Template:
     return template
 
 
+@dataclass(frozen=True)
+class Helper:
+    """A function generated code calls by ``name``, bound at module level by ``imports`` and ``definition``."""
+
+    name: str
+    imports: tuple[Import, ...]
+    definition: str | None = None
+    vector: bool = False  # vector math: vectorizes over unit-stride loops only
+
+
+INT_POWER = Helper("sg_int_power", (Import("backends.numba.intmath", "int_power", "sg_int_power"),))
+
+
+def vector_helper(op: ScalarOp, dtype: str) -> Helper:
+    """``vm_<op>_<dtype>``: ``op`` from ``backends.numba.vecmath`` for ``dtype``, or its template's fallback."""
+    name, fallback = f"vm_{op.name}_{dtype}", _TEMPLATES[op].fallback
+    bound = f"vector_math(scalar.{op.name}, {dtype!r})" + (f" or {fallback}" if fallback else "")
+    imports = (Import("backends.numba.vecmath", "vector_math"), Import("symgraph.ops", "scalar"))
+    return Helper(name, imports, f"{name} = {bound}", vector=True)
+
+
+@dataclass(frozen=True)
+class _Calling:
+    """A template whose expression calls the helpers ``helpers(op, comp)`` gives."""
+
+    template: Template
+    helpers: Callable[[ScalarOp, str], tuple[Helper, ...]]
+
+    def __call__(self, op: ScalarOp, a: list[str], comp: str) -> str:
+        return self.template(op, a, comp)
+
+
 def _power(op: ScalarOp, a: list[str], comp: str) -> str:
     if _kind(comp) in "iu":
-        return f"sg_int_power({a[0]}, {a[1]}, {typed(1, comp)})"
+        return f"{INT_POWER.name}({a[0]}, {a[1]}, {typed(1, comp)})"
     return f"np.power({a[0]}, {a[1]})"
 
 
 def _log1mexp(op: ScalarOp, a: list[str], comp: str) -> str:
     """log(-expm1(x)) above -ln 2, else log1p(-exp(x)), with vecmath's functions (both sides vectorize)."""
     x, c = a[0], comp
-    return f"(vm_log_{c}(-vm_expm1_{c}({x})) if {x} > {typed(-math.log(2.0), c)} else vm_log1p_{c}(-vm_exp_{c}({x})))"
+    log, expm1, log1p, exp = (vector_helper(f, c).name for f in _LOG1MEXP_CALLS)
+    return f"({log}(-{expm1}({x})) if {x} > {typed(-math.log(2.0), c)} else {log1p}(-{exp}({x})))"
+
+
+_LOG1MEXP_CALLS = (s.log, s.expm1, s.log1p, s.exp)
 
 
 @dataclass(frozen=True)
 class _Vector:
-    """Float math through ``backends.numba.vecmath`` (SIMD-friendly): ``vm_<op>_<dtype>(x)``, which
-    ``vector_globals`` binds, falling back to ``fallback`` (None: vecmath always has one)."""
+    """Float math through ``backends.numba.vecmath`` (SIMD-friendly): ``vm_<op>_<dtype>(x)`` (``vector_helper``),
+    falling back to ``fallback`` (None: vecmath always has one)."""
 
     fallback: str | None
 
     def __call__(self, op: ScalarOp, a: list[str], comp: str) -> str:
-        return f"vm_{op.name}_{comp}({a[0]})"
+        return f"{vector_helper(op, comp).name}({a[0]})"
+
+    def helpers(self, op: ScalarOp, comp: str) -> tuple[Helper, ...]:
+        return (vector_helper(op, comp),)
 
 
 # fmt: off
@@ -105,7 +145,7 @@ _TEMPLATES: dict[ScalarOp, Template] = {
     s.true_div: _infix("/"),
     s.floor_div: _integer_division("np.floor_divide", "(-{x})"),  # MIN // -1 wraps to MIN
     s.mod: _integer_division("np.remainder", "{zero}"),
-    s.pow: _power,
+    s.pow: _Calling(_power, lambda op, comp: (INT_POWER,) if _kind(comp) in "iu" else ()),
     s.maximum: _bool_or_int(_infix("|"), _call("np.maximum")),
     s.minimum: _bool_or_int(_infix("&"), _call("np.minimum")),
     s.arctan2: _call("np.arctan2"),
@@ -127,7 +167,7 @@ _TEMPLATES: dict[ScalarOp, Template] = {
     s.sinh: _Vector("np.sinh"), s.cosh: _Vector("np.cosh"), s.tanh: _Vector("np.tanh"),
     s.arcsinh: _Vector("np.arcsinh"), s.arccosh: _Vector("np.arccosh"), s.arctanh: _Vector("np.arctanh"),
     s.erf: _Vector("math.erf"), s.erfc: _Vector("math.erfc"), s.sigmoid: _Vector(None), s.softplus: _Vector(None),
-    s.log1mexp: _log1mexp,
+    s.log1mexp: _Calling(_log1mexp, lambda op, comp: tuple(vector_helper(f, comp) for f in _LOG1MEXP_CALLS)),
     s.eq: _infix("=="),
     s.neq: _infix("!="),
     s.lt: _infix("<"),
@@ -150,27 +190,15 @@ _TEMPLATES: dict[ScalarOp, Template] = {
     s.identity: lambda op, a, comp: a[0],
 }
 # fmt: on
-_HELPER_CALL = re.compile(r"\b(?:vm_([a-z0-9_]+?)_(float32|float64)|(sg_int_power))\(")
-
-
-def vector_globals(source: str) -> list[str]:
-    """Module-level lines defining the helper functions that ``source`` calls: ``vm_<op>_<dtype>`` vector math
-    and the integer power."""
-    calls = set(_HELPER_CALL.findall(source))
-    lines = ["from backends.numba.intmath import int_power as sg_int_power"] if any(c[2] for c in calls) else []
-    vector = sorted((name, dtype) for name, dtype, _ in calls if name)
-    if vector:
-        lines += ["from backends.numba.vecmath import vector_math", "from symgraph.ops import scalar"]
-    for name, dtype in vector:
-        fallback = _TEMPLATES[s.OPS[name]].fallback
-        bound = f"vector_math(scalar.{name}, {dtype!r})" + (f" or {fallback}" if fallback else "")
-        lines.append(f"vm_{name}_{dtype} = {bound}")
-    return lines
-
-
 def scalar_source(op: ScalarOp, args: list[str], comp: str) -> str:
     """numba expression computing ``op`` on ``args`` (scalars of dtype ``comp``)."""
     return _TEMPLATES[op.definition](op, args, comp)
+
+
+def scalar_helpers(op: ScalarOp, comp: str) -> tuple[Helper, ...]:
+    """The helpers that ``scalar_source(op, ..., comp)`` calls."""
+    template = _TEMPLATES[op.definition]
+    return template.helpers(op, comp) if isinstance(template, _Calling | _Vector) else ()
 
 
 def missing_templates() -> set[ScalarOp]:

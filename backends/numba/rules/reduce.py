@@ -20,10 +20,11 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 from backends.numba.rules import Kernel, numba_rule
-from backends.numba.scalar import np_dtype, typed
+from backends.numba.scalar import np_dtype, typed, vector_helper
 from backends.source import Import
 from symgraph.config import config
 from symgraph.graph import Apply
+from symgraph.ops import scalar
 from symgraph.ops.reduce import Argmax, ArgReduce, LogSumExp, Reduce
 
 REASSOC = ("reassoc",)  # lets LLVM vectorize float accumulations (the partial sums change, not the values summed)
@@ -103,10 +104,9 @@ class Code:
 
     def exp(self, dtype: str) -> str:
         """A vectorizable exp for ``dtype`` scalars (``backends.numba.vecmath``; numba's np.exp if none)."""
-        name = f"vm_exp_{dtype}"
-        self._need(Import("backends.numba.vecmath", "vector_math"), Import("symgraph.ops", "scalar"),
-                   f"{name} = vector_math(scalar.exp, '{dtype}') or np.exp")  # fmt: skip
-        return name
+        helper = vector_helper(scalar.exp, dtype)
+        self._need(*helper.imports, helper.definition)
+        return helper.name
 
     def _need(self, *entries: Import | str) -> None:
         for entry in entries:
