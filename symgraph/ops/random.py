@@ -308,6 +308,3 @@ class CheckParameters(Op):
     def vjp(self, node: Apply, output_grads: Sequence[Variable | None]) -> list[Variable | None]:
         """The output gradients unchanged."""
         return list(output_grads)
-
-    def jvp(self, node: Apply, tangents: Sequence[Variable | None]) -> list[Variable | None]:
-        return list(tangents)
