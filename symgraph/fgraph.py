@@ -90,14 +90,25 @@ class FunctionGraph:
         self.clients[old] = []
         self._prune(old)
 
-    def replace_op(self, node: Apply, op: Op, reason: str = "") -> Apply:
+    def replace_op(self, node: Apply, op: Op) -> Apply:
         """Put a node applying ``op`` to ``node``'s inputs, with its output types, names and user line, in
-        ``node``'s place (through ``replace``); return it."""
+        ``node``'s place; return it. The new node takes the old one's entry in each input's clients (an input such
+        as a merged constant may have thousands), and each new output takes over the clients of the old one."""
         new = Apply(op, node.inputs, [o.type for o in node.outputs])
         new.created_at = node.created_at
+        for i, var in enumerate(node.inputs):
+            entries = self.clients[var]
+            entries[entries.index((node, i))] = (new, i)
+        self.apply_nodes.discard(node)
+        self.apply_nodes.add(new)
         for old, out in zip(node.outputs, new.outputs):
             out.name = old.name
-            self.replace(old, out, reason)
+            self.clients[out] = users = self.clients.pop(old)
+            for client, i in users:
+                if client == "output":
+                    self.outputs[i] = out
+                else:
+                    client.inputs[i] = out
         return new
 
     def toposort(self) -> list[Apply]:

@@ -113,3 +113,13 @@ def test_edges_include_the_trapping_cases():
     """INT64_MIN // -1 and INT64_MIN % -1 (a hardware trap in x86's idiv) are among the pairs."""
     a, b = pairs("int64")
     assert ((a == np.iinfo(np.int64).min) & (b == -1)).any() and ((a == 7) & (b == 0)).any()
+
+
+@pytest.mark.xfail(strict=True, reason="numba marks signed integer arithmetic no-signed-wrap (nsw), so LLVM folds "
+                   "abs(k - i) as if k - i could not wrap; found by the 10,000-graph fuzz, open in issue 13")
+def test_abs_of_a_wrapped_difference_matches_the_reference():
+    k, i = sg.scalar("k", "int64"), sg.vector("i", "int64")
+    values = (np.int64(-8), np.array([np.iinfo(np.int64).max, 5]))
+    expected = sg.function([k, i], abs(k - i), backend="python")(*values)
+    np.testing.assert_array_equal(expected, [np.iinfo(np.int64).max - 6, 13])
+    np.testing.assert_array_equal(sg.function([k, i], abs(k - i), backend="numba")(*values), expected)

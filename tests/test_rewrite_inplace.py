@@ -67,13 +67,23 @@ def test_replace_op_puts_a_new_node_in_the_place_of_the_old_one():
     fg = FunctionGraph([x, y], [sg.exp(total), total * 2.0])
     (old,) = [n for n in fg.apply_nodes if str(n.op) == "Elemwise{add}"]
     old.outputs[0].name = "total"
-    new = fg.replace_op(old, old.op.inplace_variant(0, 0), reason="test")
+    new = fg.replace_op(old, old.op.inplace_variant(0, 0))
     assert old not in fg.apply_nodes and new in fg.apply_nodes and str(new.op) == "Elemwise{add,inplace0}"
     assert new.inputs == old.inputs and new.outputs[0].name == "total" and new.outputs[0].type == old.outputs[0].type
     assert sorted(str(c.op) for c, _ in fg.clients[new.outputs[0]]) == ["Elemwise{exp}", "Elemwise{mul}"]
     assert all(c == "output" or (c in fg.apply_nodes and c.inputs[i] is v) for v, cs in fg.clients.items()
                for c, i in cs)  # fmt: skip
     assert all(new in [c for c, _ in fg.clients[v]] and old not in [c for c, _ in fg.clients[v]] for v in new.inputs)
+    assert not any(o in fg.clients for o in old.outputs)
+
+
+def test_replace_op_of_a_node_reading_one_variable_twice_that_is_an_output():
+    x = sg.vector("x")
+    fg = FunctionGraph([x], [x * x])
+    (old,) = fg.apply_nodes
+    new = fg.replace_op(old, old.op.inplace_variant(0, 0))
+    assert fg.clients[fg.inputs[0]] == [(new, 0), (new, 1)] and fg.outputs == new.outputs
+    assert fg.clients[new.outputs[0]] == [("output", 0)] and fg.toposort() == [new]
 
 
 def test_elemwise_inplace_input_must_hold_the_output():

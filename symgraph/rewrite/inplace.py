@@ -43,7 +43,7 @@ def inplace_elemwise(fgraph: FunctionGraph) -> int:
             if found is None:
                 break
             op, reordered = found
-            new = fgraph.replace_op(node, op, reason="inplace_elemwise")
+            new = fgraph.replace_op(node, op)
             rank[new] = rank.pop(node)
             node = new
             if reordered:
