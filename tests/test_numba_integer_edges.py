@@ -115,9 +115,31 @@ def test_edges_include_the_trapping_cases():
     assert ((a == np.iinfo(np.int64).min) & (b == -1)).any() and ((a == 7) & (b == 0)).any()
 
 
-@pytest.mark.xfail(strict=True, reason="numba marks signed integer arithmetic no-signed-wrap (nsw), so LLVM folds "
-                   "abs(k - i) as if k - i could not wrap; found by the 10,000-graph fuzz, open in issue 13")
+WRAPPING = {
+    "sub": lambda k, i: abs(k - i),
+    "add": lambda k, i: abs(k + i + i),
+    "neg": lambda k, i: abs(-(k - i)),
+    "mul": lambda k, i: abs(k * i),
+    "square": lambda k, i: abs(sg.sqr(i + k)),
+    "pow": lambda k, i: abs((i + k) ** 3),
+    "sum": lambda k, i: abs(sg.sum(i - k)),
+    "prod": lambda k, i: abs(sg.prod(i + k)),
+    "fused_sum": lambda k, i: abs(sg.sum(abs(i - k) + 1)) + k,
+}
+
+
+@pytest.mark.parametrize("name", list(WRAPPING))
+def test_abs_of_wrapped_arithmetic_matches_the_reference(name):
+    """numba marks signed arithmetic no-signed-wrap, so LLVM once folded abs(k - i) as if k - i could not wrap
+    (found by the 10,000-graph fuzz); every wrapping op and reduction, read through abs, matches NumPy."""
+    k, i = sg.scalar("k", "int64"), sg.vector("i", "int64")
+    values = (np.int64(-8), np.array([np.iinfo(np.int64).max, 5, np.iinfo(np.int64).min + 3]))
+    expected = sg.function([k, i], WRAPPING[name](k, i), backend="python")(*values)
+    np.testing.assert_array_equal(sg.function([k, i], WRAPPING[name](k, i), backend="numba")(*values), expected)
+
+
 def test_abs_of_a_wrapped_difference_matches_the_reference():
+    """The fuzz's case, with NumPy's value written out."""
     k, i = sg.scalar("k", "int64"), sg.vector("i", "int64")
     values = (np.int64(-8), np.array([np.iinfo(np.int64).max, 5]))
     expected = sg.function([k, i], abs(k - i), backend="python")(*values)

@@ -9,14 +9,15 @@ NEGATIVE_POWER = "Integers to negative integer powers are not allowed."  # NumPy
 
 @numba.njit(inline="always", error_model="numpy", nogil=True)
 def int_power(base, exponent, one):
-    """``base ** exponent`` by squaring, wrapping around as NumPy (``one``: 1 of the computation dtype, so that
-    every product keeps its type); ValueError for a negative exponent."""
+    """``base ** exponent`` by squaring, wrapping around as NumPy (``one``: 1 of the base's dtype, so that every
+    product keeps its type; signed bases come unsigned, see ``scalar.wrapping``); ValueError for a negative
+    exponent."""
     if exponent < 0:
         raise ValueError(NEGATIVE_POWER)
     result = one
     while exponent > 0:
-        if exponent & one:
+        if exponent & 1:
             result = result * base
         base = base * base
-        exponent = exponent >> one
+        exponent = exponent >> 1
     return result

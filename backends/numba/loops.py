@@ -8,12 +8,13 @@ describes one numba function of the inputs returning the outputs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from backends.numba.rules import Kernel
-from backends.numba.scalar import np_dtype, scalar_helpers, scalar_source, typed
+from backends.numba.scalar import np_dtype, scalar_helpers, scalar_source, typed, wrapping
 from symgraph.config import config
 from symgraph.graph import Apply
 from symgraph.ops.fused import Output, Program
@@ -142,7 +143,7 @@ def _body(spec: LoopSpec, ndim: int, invariant: set[int]) -> list[str]:
             lines.append(f"o{k}[{_target(out, ndim)}] = {value}")
         else:
             acc = f"acc{k}" if _depth(out, ndim) is not None else f"o{k}[{_target(out, ndim)}]"
-            combined = _COMBINE[out.reduce].format(acc=acc, v=value)
+            combined = _COMBINE[out.reduce](acc, value, out.dtype)
             lines.append(f"{acc} = {np_dtype(out.dtype)}({combined})")
     return lines
 
@@ -209,11 +210,11 @@ def _allocate(spec: LoopSpec, k: int, out: Output, ndim: int) -> list[str]:
     return lines + [f"o{k} = np.full(({shape}), {init}, {np_dtype(out.dtype)})"]
 
 
-_COMBINE = {
-    "sum": "{acc} + {v}",
-    "prod": "{acc} * {v}",
-    "max": "np.maximum({acc}, {v})",
-    "min": "np.minimum({acc}, {v})",
-    "all": "{acc} & {v}",
-    "any": "{acc} | {v}",
+_COMBINE: dict[str, Callable[[str, str, str], str]] = {
+    "sum": lambda acc, v, dtype: wrapping("+", [acc, v], dtype),
+    "prod": lambda acc, v, dtype: wrapping("*", [acc, v], dtype),
+    "max": lambda acc, v, dtype: f"np.maximum({acc}, {v})",
+    "min": lambda acc, v, dtype: f"np.minimum({acc}, {v})",
+    "all": lambda acc, v, dtype: f"{acc} & {v}",
+    "any": lambda acc, v, dtype: f"{acc} | {v}",
 }

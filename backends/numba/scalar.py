@@ -3,7 +3,8 @@
 
 The arguments are names of scalars already converted to the op's computation dtype ``comp``; the caller
 converts the result to the output dtype. Every template follows NumPy's semantics for that dtype: integer
-wrap-around (numba computes small integers in int64; the conversion to the output dtype wraps them), the edges
+wrap-around (numba computes small integers in int64; the conversion to the output dtype wraps them; signed
+arithmetic runs unsigned, see ``wrapping``), the edges
 of integer division (x // 0 and x % 0 are 0, MIN // -1 is MIN, x % -1 is 0: numba would trap or differ),
 integer powers by squaring (a negative exponent is NumPy's ValueError), NaN propagation in maximum/minimum,
 floor division and remainder with the divisor's sign, half-to-even round.
@@ -47,6 +48,23 @@ def _infix(symbol: str) -> Template:
     return lambda op, a, comp: "(" + f" {symbol} ".join(a) + ")"
 
 
+def wrapping(symbol: str, args: list[str], comp: str) -> str:
+    """``args`` joined by the arithmetic operator ``symbol``; signed integers in unsigned arithmetic, whose
+    wrap-around is NumPy's (numba marks signed arithmetic no-signed-wrap, and LLVM then folds as if it could
+    not wrap: ``abs(k - i)`` came out negative)."""
+    if _kind(comp) != "i":
+        return "(" + f" {symbol} ".join(args) + ")"
+    return "np.int64(" + f" {symbol} ".join(f"np.uint64({x})" for x in args) + ")"
+
+
+def _wrapping(symbol: str) -> Template:
+    return lambda op, a, comp: wrapping(symbol, a, comp)
+
+
+def _negated(x: str, comp: str) -> str:
+    return wrapping("-", [typed(0, comp), x], comp) if _kind(comp) == "i" else f"(-{x})"  # floats: -0.0
+
+
 def _bool_or_int(bool_form: Template, int_form: Template) -> Template:
     return lambda op, a, comp: bool_form(op, a, comp) if comp == "bool" else int_form(op, a, comp)
 
@@ -59,8 +77,8 @@ def _float_only(fn: Template, int_value: str) -> Template:
     return lambda op, a, comp: int_value if _kind(comp) in "biu" else fn(op, a, comp)
 
 
-def _integer_division(fn: str, at_minus_one: str) -> Template:
-    """``fn(a, b)`` with NumPy's integer edges: 0 for b == 0; for signed b == -1, ``at_minus_one`` (of a)."""
+def _integer_division(fn: str, at_minus_one: Callable[[str, str], str]) -> Template:
+    """``fn(a, b)`` with NumPy's integer edges: 0 for b == 0; for signed b == -1, ``at_minus_one(a, comp)``."""
 
     def template(op: ScalarOp, a: list[str], comp: str) -> str:
         x, y = a
@@ -68,7 +86,7 @@ def _integer_division(fn: str, at_minus_one: str) -> Template:
             return f"{fn}({x}, {y})"
         zero = typed(0, comp)
         if _kind(comp) == "i":
-            edge = at_minus_one.format(x=x, zero=zero)
+            edge = at_minus_one(x, comp)
             return f"({zero} if {y} == {zero} else {edge} if {y} == {typed(-1, comp)} else {fn}({x}, {y}))"
         return f"({zero} if {y} == {zero} else {fn}({x}, {y}))"
 
@@ -108,7 +126,9 @@ class _Calling:
 
 
 def _power(op: ScalarOp, a: list[str], comp: str) -> str:
-    if _kind(comp) in "iu":
+    if _kind(comp) == "i":  # in unsigned arithmetic, as ``wrapping``
+        return f"np.int64({INT_POWER.name}(np.uint64({a[0]}), {a[1]}, np.uint64(1)))"
+    if _kind(comp) == "u":
         return f"{INT_POWER.name}({a[0]}, {a[1]}, {typed(1, comp)})"
     return f"np.power({a[0]}, {a[1]})"
 
@@ -139,20 +159,20 @@ class _Vector:
 
 # fmt: off
 _TEMPLATES: dict[ScalarOp, Template] = {
-    s.add: _bool_or_int(_infix("|"), _infix("+")),
-    s.mul: _bool_or_int(_infix("&"), _infix("*")),
-    s.sub: _infix("-"),
+    s.add: _bool_or_int(_infix("|"), _wrapping("+")),
+    s.mul: _bool_or_int(_infix("&"), _wrapping("*")),
+    s.sub: _wrapping("-"),
     s.true_div: _infix("/"),
-    s.floor_div: _integer_division("np.floor_divide", "(-{x})"),  # MIN // -1 wraps to MIN
-    s.mod: _integer_division("np.remainder", "{zero}"),
+    s.floor_div: _integer_division("np.floor_divide", _negated),  # MIN // -1 wraps to MIN
+    s.mod: _integer_division("np.remainder", lambda x, comp: typed(0, comp)),
     s.pow: _Calling(_power, lambda op, comp: (INT_POWER,) if _kind(comp) in "iu" else ()),
     s.maximum: _bool_or_int(_infix("|"), _call("np.maximum")),
     s.minimum: _bool_or_int(_infix("&"), _call("np.minimum")),
     s.arctan2: _call("np.arctan2"),
-    s.neg: lambda op, a, comp: f"(-{a[0]})",
+    s.neg: lambda op, a, comp: _negated(a[0], comp),
     s.abs: _bool_or_int(lambda op, a, comp: a[0], _call("np.abs")),
     s.sign: lambda op, a, comp: f"({a[0]} != {typed(0, comp)})" if _kind(comp) == "u" else f"np.sign({a[0]})",
-    s.square: lambda op, a, comp: f"({a[0]} * {a[0]})",
+    s.square: lambda op, a, comp: wrapping("*", [a[0], a[0]], comp),
     s.floor: _int_identity("np.floor"),
     s.ceil: _int_identity("np.ceil"),
     s.round: _int_identity("np.rint"),

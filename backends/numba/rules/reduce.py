@@ -20,7 +20,7 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 from backends.numba.rules import Kernel, numba_rule
-from backends.numba.scalar import np_dtype, typed, vector_helper
+from backends.numba.scalar import np_dtype, typed, vector_helper, wrapping
 from backends.source import Import
 from symgraph.config import config
 from symgraph.graph import Apply
@@ -189,7 +189,7 @@ def _combiner(code: Code, kind: str, acc_dtype: str) -> Callable[[str, str], str
     if acc_dtype == "bool" or kind in ("all", "any"):
         symbol = "|" if kind in ("sum", "any") else "&"
         return lambda acc, v: f"{acc} {symbol} {v}"
-    return lambda acc, v: f"{np_dtype(acc_dtype)}({acc} {'+' if kind == 'sum' else '*'} {v})"
+    return lambda acc, v: f"{np_dtype(acc_dtype)}({wrapping('+' if kind == 'sum' else '*', [acc, v], acc_dtype)})"
 
 
 def _initial(kind: str, dtype: str) -> str:
