@@ -141,4 +141,3 @@ def graph(name: str, expr: Callable[[], sg.Variable], expect: Fails | Same) -> C
         return sg.function(roots, out, backend=backend)
 
     return Case(name, run, expect, expr)
-

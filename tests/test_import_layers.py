@@ -77,7 +77,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(name)
         for target in sorted(graph[name]):
             if state.get(target) == 1:
-                return path[path.index(target):] + [target]
+                return path[path.index(target) :] + [target]
             if target not in state and (cycle := visit(target)):
                 return cycle
         path.pop()
@@ -125,7 +125,7 @@ def test_function_level_imports_say_why():
         for target, statement, in_function in imports(name):
             if not in_function:
                 continue
-            text = lines[statement.lineno - 2: statement.end_lineno]  # the line above and the statement
+            text = lines[statement.lineno - 2 : statement.end_lineno]  # the line above and the statement
             if not any("#" in line for line in text):
                 unexplained.append(f"{path.relative_to(PACKAGE.parent)}:{statement.lineno} imports {target}")
     assert not unexplained, "function-level imports without a comment saying why:\n" + "\n".join(unexplained)
@@ -134,6 +134,10 @@ def test_function_level_imports_say_why():
 def test_core_loads_no_module_by_name():
     """``importlib`` hides a dependency from this check; the backend registry (outside symgraph) is where names
     are looked up."""
-    users = [name for name in MODULES for node in ast.walk(ast.parse(MODULES[name].read_text()))
-             if isinstance(node, ast.Import) and any(a.name == "importlib" for a in node.names)]
+    users = [
+        name
+        for name in MODULES
+        for node in ast.walk(ast.parse(MODULES[name].read_text()))
+        if isinstance(node, ast.Import) and any(a.name == "importlib" for a in node.names)
+    ]
     assert not users, f"symgraph modules importing importlib: {users}"
