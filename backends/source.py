@@ -29,6 +29,7 @@ class Function:
     body: tuple[str, ...]
     fastmath: tuple[str, ...] = ()  # fast-math flags, e.g. ("reassoc",) to vectorize float accumulations
     parallel: bool = False  # its parallel loops (numba.prange) run on several threads
+    entry: bool = False  # called from Python (other functions are called from compiled code only)
 
 
 @dataclass(frozen=True)

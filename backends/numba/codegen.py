@@ -55,8 +55,9 @@ def kernel_module(kernel: Kernel) -> Module:
     return Module(functions, imports, definitions)
 
 
-def generate(fgraph: FunctionGraph) -> GeneratedGraph:
-    """The graph module for ``fgraph`` (nodes in ``fgraph.toposort()`` order, which honours in-place ops)."""
+def generate(fgraph: FunctionGraph, entry: bool = True) -> GeneratedGraph:
+    """The graph module for ``fgraph`` (nodes in ``fgraph.toposort()`` order, which honours in-place ops); its
+    ``graph`` is called from Python where ``entry``, else only from compiled code (an inner graph)."""
     names: dict[Variable, str] = {v: f"i{i}" for i, v in enumerate(fgraph.inputs)}
     constants = [v for v in fgraph.variables if isinstance(v, Constant) and v not in names]
     names.update((c, f"c{j}") for j, c in enumerate(constants))
@@ -87,7 +88,7 @@ def generate(fgraph: FunctionGraph) -> GeneratedGraph:
     params = [f"i{i}" for i in range(len(fgraph.inputs))] + [f"c{j}" for j in range(len(constants) + len(extra))]
     source = render(
         Module(
-            (Function("graph", tuple(params), tuple(body)),),
+            (Function("graph", tuple(params), tuple(body), entry=entry),),
             imports=tuple(Import(module, "kernel", alias) for module, alias in aliases.items()),
             comments=tuple(_one_line(f"i{i}: {_label(v)} :: {v.type}") for i, v in enumerate(fgraph.inputs)),
         )
@@ -113,6 +114,6 @@ def inner_graph(fgraph: FunctionGraph) -> tuple[tuple[tuple[str, str], ...], str
     from symgraph.rewrite import rewrite_inner_graph
 
     rewrite_inner_graph(fgraph)  # with the selection of the function being compiled
-    generated = generate(fgraph)
+    generated = generate(fgraph, entry=False)
     modules = (*generated.kernels.items(), (generated.name, generated.source))
     return modules, generated.name, generated.constants
