@@ -80,15 +80,19 @@ class FunctionGraph:
                 if old.owner is not None:
                     node.created_at = old.owner.created_at
                 stack += [v.owner for v in node.inputs if v not in blocked]
-        self.clients.setdefault(new, [])
-        for client, i in list(self.clients.get(old, [])):
+        self._hand_over(old, new)
+        self._prune(old)
+
+    def _hand_over(self, old: Variable, new: Variable) -> None:
+        """Point every client of ``old`` (a node's input slot or a graph output) at ``new``."""
+        users = self.clients.get(old, [])
+        for client, i in users:
             if client == "output":
                 self.outputs[i] = new
             else:
                 client.inputs[i] = new
-            self.clients[new].append((client, i))
+        self.clients.setdefault(new, []).extend(users)
         self.clients[old] = []
-        self._prune(old)
 
     def replace_op(self, node: Apply, op: Op) -> Apply:
         """Put a node applying ``op`` to ``node``'s inputs, with its output types, names and user line, in
@@ -103,12 +107,8 @@ class FunctionGraph:
         self.apply_nodes.add(new)
         for old, out in zip(node.outputs, new.outputs):
             out.name = old.name
-            self.clients[out] = users = self.clients.pop(old)
-            for client, i in users:
-                if client == "output":
-                    self.outputs[i] = out
-                else:
-                    client.inputs[i] = out
+            self._hand_over(old, out)
+            del self.clients[old]
         return new
 
     def toposort(self) -> list[Apply]:
